@@ -1,0 +1,98 @@
+//! Command line, as clap derive types only; `config.rs` resolves it into a `Config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "loftyscan",
+    version,
+    about = "Find Trust Leads (lfk_sk_) and Lofty API keys in files, standard input and git history",
+    after_help = "Exit status: 0 no live key found, 1 a finding at the --fail-on level, 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan files on disk (hidden files included, .git/ left out, .gitignore honoured)
+    Dir(DirArgs),
+    /// Scan standard input
+    Stdin(StdinArgs),
+    /// List the active rules (built-in and --rules files)
+    Rules,
+}
+
+#[derive(Args, Debug)]
+pub struct DirArgs {
+    /// Files or directories to scan
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore, .ignore and git's excludes would leave out
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StdinArgs {
+    /// Name to report findings under
+    #[arg(long, default_value = "stdin")]
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Report format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(short = 'o', long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Add the rules in FILE (TOML, the format of rules/*.toml); repeatable
+    #[arg(long = "rules", global = true, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Print secrets in full instead of redacted
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+    /// Worker threads (default: the number of CPUs)
+    #[arg(short = 'j', long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Never show a progress bar (it is shown only when stderr is a terminal)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Lowest level that makes the exit status 1
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

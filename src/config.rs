@@ -1,0 +1,84 @@
+//! Resolves the parsed command line into a [`Config`]: rule files loaded and validated,
+//! thread count, colour and progress decided, the clock read once.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
+use crate::detect::rules::{self, Rule};
+use crate::finding::Level;
+
+pub enum Mode {
+    Dir {
+        paths: Vec<PathBuf>,
+        no_ignore: bool,
+        follow: bool,
+    },
+    Stdin {
+        name: String,
+    },
+    Rules,
+}
+
+pub struct Config {
+    pub mode: Mode,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub rules: Vec<Rule>,
+    pub show_secrets: bool,
+    pub threads: usize,
+    pub progress: bool,
+    pub fail_on: Level,
+    pub color: bool,
+    /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
+    pub now: i64,
+}
+
+pub fn resolve(cli: Cli) -> Result<Config> {
+    let c = cli.common;
+    let mut rules = rules::builtin()?;
+    for path in &c.rules {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read rule file '{}'", path.display()))?;
+        rules.extend(rules::parse(&path.display().to_string(), &text, false)?);
+    }
+    let mode = match cli.command {
+        Command::Dir(d) => Mode::Dir {
+            paths: d.paths,
+            no_ignore: d.no_ignore,
+            follow: d.follow,
+        },
+        Command::Stdin(s) => Mode::Stdin { name: s.name },
+        Command::Rules => Mode::Rules,
+    };
+    let threads = match c.threads {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match c.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => c.output.is_none() && !no_color_env && std::io::stdout().is_terminal(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Ok(Config {
+        mode,
+        format: c.format,
+        output: c.output,
+        rules,
+        show_secrets: c.show_secrets,
+        threads,
+        progress: !c.no_progress,
+        fail_on: match c.fail_on {
+            FailOn::Error => Level::Error,
+            FailOn::Warning => Level::Warning,
+        },
+        color: color && c.format == Format::Text,
+        now,
+    })
+}

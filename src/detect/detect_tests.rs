@@ -1,0 +1,186 @@
+//! Unit tests of the detector: built-in examples, key grammar edge cases, priorities.
+
+use super::stream::{Hit, StreamScratch, scan_bytes};
+use super::testgen::Rng;
+use super::*;
+
+fn detector() -> Detector {
+    Detector::new(rules::builtin().unwrap()).unwrap()
+}
+
+fn hits(det: &Detector, data: &[u8]) -> Vec<Hit> {
+    let mut out = Vec::new();
+    scan_bytes(det, data, &mut StreamScratch::default(), &mut out);
+    out
+}
+
+fn ids(det: &Detector, data: &[u8]) -> Vec<String> {
+    hits(det, data)
+        .iter()
+        .map(|h| det.rules[h.rule].info.id.clone())
+        .collect()
+}
+
+#[test]
+fn builtin_examples_and_negatives_hold() {
+    detector().check_examples(false).unwrap();
+}
+
+#[test]
+fn lfk_grammar_edges() {
+    let det = detector();
+    let key = Rng::new(10).lfk();
+    let k = key.as_bytes();
+    let one = |data: Vec<u8>| {
+        let h = hits(&det, &data);
+        assert_eq!(h.len(), 1, "{}", String::from_utf8_lossy(&data));
+        assert_eq!(h[0].secret, k);
+        h[0].clone()
+    };
+    let h = one(k.to_vec());
+    assert_eq!(
+        (h.line, h.column, h.end_column),
+        (1, 1, 48),
+        "start and end of file, no newline"
+    );
+    let h = one([b"a\r\nb\r\nx=".as_slice(), k, b"\r\n"].concat());
+    assert_eq!((h.line, h.column), (3, 3), "CRLF");
+    let h = one([b"\xff\xfe\x00\xc3(".as_slice(), k, b"\x80\xff"].concat());
+    assert_eq!(h.line, 1, "invalid UTF-8 around the key");
+    let h = one(["é€😀 ".as_bytes(), k].concat());
+    assert_eq!(h.column, 5, "columns count code points");
+    for not_key in [
+        format!("x{key}"),
+        format!("{key}x"),
+        format!("{key}_"),
+        key[..46].to_string(),
+    ] {
+        assert!(hits(&det, not_key.as_bytes()).is_empty(), "{not_key}");
+    }
+    one(format!("{key}-suffix").into_bytes());
+}
+
+#[test]
+fn two_megabyte_minified_line() {
+    let det = detector();
+    let mut rng = Rng::new(11);
+    let mut data = Vec::with_capacity(2 << 20);
+    let mut keys = Vec::new();
+    while data.len() < 2 << 20 {
+        data.extend_from_slice(b"var a=function(b){return b+1},c=\"");
+        if data.len() % 7 == 0 {
+            let k = if keys.len() % 2 == 0 {
+                rng.lfk()
+            } else {
+                rng.lofty()
+            };
+            keys.push((data.len(), k.clone()));
+            data.extend_from_slice(k.as_bytes());
+        }
+        data.extend_from_slice(b"\";");
+    }
+    let found = hits(&det, &data);
+    assert_eq!(found.len(), keys.len());
+    for (h, (off, k)) in found.iter().zip(&keys) {
+        assert_eq!(
+            (h.offset as usize, h.line, h.column as usize),
+            (*off, 1, off + 1)
+        );
+        assert_eq!(h.secret, k.as_bytes());
+    }
+}
+
+#[test]
+fn lofty_sign_wins_over_generic_jws_and_placeholders_are_nothing() {
+    let det = detector();
+    let mut rng = Rng::new(12);
+    let plain = rng.jws(r#"{"alg":"HS256"}"#, r#"{"sub":"9"}"#, 32);
+    assert_eq!(
+        ids(&det, format!("LOFTY_CUSTOMER_KEY={plain}").as_bytes()),
+        ["lofty-api-key"]
+    );
+    assert_eq!(
+        ids(&det, format!("session={plain}").as_bytes()),
+        ["jws-token"]
+    );
+    assert_eq!(ids(&det, rng.lofty().as_bytes()), ["lofty-api-key"]);
+    let jwt_io = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+    assert!(ids(&det, format!("LOFTY_CUSTOMER_KEY={jwt_io}").as_bytes()).is_empty());
+}
+
+#[test]
+fn expiry_is_read() {
+    let det = detector();
+    let t = Rng::new(13).jws(
+        r#"{"alg":"HS256"}"#,
+        r#"{"scope":"THIRD_PARTY_OPERATION","exp":1}"#,
+        32,
+    );
+    let h = hits(&det, t.as_bytes());
+    assert_eq!(h[0].exp, Some(1));
+}
+
+#[test]
+fn allow_markers_are_flagged_not_dropped() {
+    let det = detector();
+    let key = Rng::new(14).lfk();
+    let data = format!("a={key} # gitleaks:allow\nb={key}\n");
+    let h = hits(&det, data.as_bytes());
+    assert_eq!(
+        h.iter().map(|h| h.allowed).collect::<Vec<_>>(),
+        [true, false]
+    );
+}
+
+#[test]
+fn dense_anchors_are_linear_and_find_nothing() {
+    let det = detector();
+    for unit in ["eyJ", "lfk_sk_", "eyJhbGciOiJIUzI1NiJ9.", "lfk_sk_lfk_sk_a"] {
+        let data = unit.repeat((1 << 20) / unit.len());
+        assert!(hits(&det, data.as_bytes()).is_empty(), "{unit}");
+    }
+}
+
+#[test]
+fn user_rules_with_and_without_anchors() {
+    let text = r#"
+[[rules]]
+id = "acme-token"
+title = "Acme token"
+description = "d"
+help = "h"
+level = "error"
+security_severity = 7.5
+anchors = ["acme_"]
+pattern = '(?-u:\b)acme_[a-f0-9]{32}(?-u:\b)'
+examples = ["t = acme_0123456789abcdef0123456789abcdef"]
+negatives = ["acme_0123"]
+
+[[rules]]
+id = "anywhere"
+title = "No anchor"
+description = "d"
+help = "h"
+security_severity = 3.0
+pattern = 'ZZ[0-9]{6}ZZ'
+max_len = 10
+examples = ["x ZZ123456ZZ y"]
+negatives = ["ZZ12345ZZ"]
+"#;
+    let mut all = rules::builtin().unwrap();
+    all.extend(rules::parse("user.toml", text, false).unwrap());
+    let det = Detector::new(all).unwrap();
+    det.check_examples(true).unwrap();
+    assert_eq!(
+        ids(&det, b"ZZ000001ZZ acme_ffffffffffffffffffffffffffffffff"),
+        ["anywhere", "acme-token"]
+    );
+}
+
+#[test]
+fn duplicate_rule_ids_are_refused() {
+    let mut all = rules::builtin().unwrap();
+    all.extend(rules::builtin().unwrap());
+    let err = Detector::new(all).unwrap_err().to_string();
+    assert!(err.contains("defined twice"), "{err}");
+}

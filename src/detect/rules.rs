@@ -1,0 +1,238 @@
+//! Rules as data: the TOML format of `rules/*.toml` and `--rules FILE`, and its compiled form.
+//!
+//! Takes TOML text (the built-in files are embedded at build time); gives validated
+//! [`Rule`]s or an error naming the file, the rule and the problem. Unknown keys are errors.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use super::jws::Sign;
+use super::placeholder::Placeholder;
+use super::stream::MAX_TOKEN;
+use crate::finding::{Level, RuleInfo};
+
+/// The built-in rule files, embedded in the binary.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("rules/lfk.toml", include_str!("../../rules/lfk.toml")),
+    ("rules/lofty.toml", include_str!("../../rules/lofty.toml")),
+];
+
+/// How a candidate at an anchor is confirmed: a closed set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `pattern` (a byte regex) matched around the anchor; optional placeholder checks.
+    #[default]
+    Regex,
+    /// A compact JWS decoded and checked (header, payload, signature length).
+    Jws,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    title: String,
+    description: String,
+    help: String,
+    #[serde(default = "default_level")]
+    level: Level,
+    security_severity: f32,
+    #[serde(default)]
+    kind: Kind,
+    #[serde(default)]
+    anchors: Vec<String>,
+    pattern: Option<String>,
+    #[serde(default = "default_max_len")]
+    max_len: usize,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default = "default_redact_prefix")]
+    redact_prefix: usize,
+    #[serde(default)]
+    revocable: Option<bool>,
+    placeholder: Option<super::placeholder::PlaceholderSpec>,
+    sign: Option<super::jws::SignSpec>,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    negatives: Vec<String>,
+}
+
+fn default_level() -> Level {
+    Level::Warning
+}
+fn default_max_len() -> usize {
+    256
+}
+fn default_redact_prefix() -> usize {
+    4
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub info: Arc<RuleInfo>,
+    pub kind: Kind,
+    pub anchors: Vec<String>,
+    pub pattern: Option<Regex>,
+    pub max_len: usize,
+    pub priority: i32,
+    pub redact_prefix: usize,
+    pub placeholder: Option<Placeholder>,
+    pub sign: Option<Sign>,
+    pub examples: Vec<String>,
+    pub negatives: Vec<String>,
+    /// Where the rule came from (`rules/lfk.toml`, or the user's file).
+    pub source: String,
+    pub builtin: bool,
+}
+
+/// Parse one rule file. `source` names it in errors; `builtin` marks the embedded files.
+pub fn parse(source: &str, text: &str, builtin: bool) -> Result<Vec<Rule>> {
+    let file: RuleFile =
+        toml::from_str(text).with_context(|| format!("{source}: not a valid rule file"))?;
+    let mut out = Vec::with_capacity(file.rules.len());
+    for spec in file.rules {
+        let id = spec.id.clone();
+        let rule =
+            compile(spec, source, builtin).with_context(|| format!("{source}: rule `{id}`"))?;
+        out.push(rule);
+    }
+    Ok(out)
+}
+
+fn compile(spec: RuleSpec, source: &str, builtin: bool) -> Result<Rule> {
+    validate_id(&spec.id)?;
+    if !(spec.security_severity > 0.0 && spec.security_severity <= 10.0) {
+        bail!("security_severity must be in (0, 10]");
+    }
+    if spec.max_len == 0 || spec.max_len > MAX_TOKEN {
+        bail!("max_len must be between 1 and {MAX_TOKEN}");
+    }
+    if spec.anchors.iter().any(|a| a.len() < 2) {
+        bail!("every anchor needs at least 2 bytes");
+    }
+    let pattern = match (spec.kind, &spec.pattern) {
+        (Kind::Regex, Some(p)) => Some(compile_pattern(p)?),
+        (Kind::Regex, None) => bail!("kind = \"regex\" needs a `pattern`"),
+        (Kind::Jws, Some(_)) => bail!("kind = \"jws\" takes no `pattern`"),
+        (Kind::Jws, None) => None,
+    };
+    if spec.kind == Kind::Jws && spec.anchors.is_empty() {
+        bail!("kind = \"jws\" needs anchors (e.g. [\"eyJ\"])");
+    }
+    if spec.sign.is_some() && spec.kind != Kind::Jws {
+        bail!("`sign` applies to kind = \"jws\" only");
+    }
+    let placeholder = spec.placeholder.map(Placeholder::compile).transpose()?;
+    if let (Some(p), Some(re)) = (&placeholder, &pattern) {
+        p.check_group(re)?;
+    }
+    let sign = spec.sign.map(Sign::compile).transpose()?;
+    let info = RuleInfo {
+        revocable: spec.revocable.unwrap_or(spec.level == Level::Error),
+        id: spec.id,
+        title: spec.title,
+        description: spec.description,
+        help: spec.help,
+        level: spec.level,
+        security_severity: spec.security_severity,
+    };
+    Ok(Rule {
+        info: Arc::new(info),
+        kind: spec.kind,
+        anchors: spec.anchors,
+        pattern,
+        max_len: spec.max_len,
+        priority: spec.priority,
+        redact_prefix: spec.redact_prefix,
+        placeholder,
+        sign,
+        examples: spec.examples,
+        negatives: spec.negatives,
+        source: source.to_string(),
+        builtin,
+    })
+}
+
+fn validate_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    if !ok {
+        bail!("rule id must be 1-64 characters of a-z, 0-9, '-', '_', '.'");
+    }
+    Ok(())
+}
+
+fn compile_pattern(p: &str) -> Result<Regex> {
+    let re = regex::bytes::RegexBuilder::new(p)
+        .size_limit(8 << 20)
+        .build()
+        .with_context(|| "invalid `pattern`")?;
+    if re
+        .capture_names()
+        .flatten()
+        .any(|n| n != "secret" && n != "body")
+    {
+        bail!("`pattern` may name only the groups `secret` and `body`");
+    }
+    Ok(re)
+}
+
+/// Parse the built-in rule files; they are tested, so an error here is a build defect.
+pub fn builtin() -> Result<Vec<Rule>> {
+    let mut out = Vec::new();
+    for (name, text) in BUILTIN {
+        out.extend(parse(name, text, true)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_parse() {
+        let rules = builtin().unwrap();
+        let ids: Vec<_> = rules.iter().map(|r| r.info.id.as_str()).collect();
+        assert_eq!(ids, ["lfk-secret-key", "lofty-api-key", "jws-token"]);
+        assert!(
+            rules
+                .iter()
+                .all(|r| !r.examples.is_empty() && !r.negatives.is_empty())
+        );
+        assert!(rules[0].info.revocable && rules[1].info.revocable && !rules[2].info.revocable);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors_that_name_the_rule() {
+        let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\ncolour='red'\n";
+        let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
+        assert!(err.contains("user.toml") && err.contains("colour"), "{err}");
+        let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='(a'\n";
+        let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
+        assert!(
+            err.contains("rule `x`") && err.contains("invalid `pattern`"),
+            "{err}"
+        );
+        let bad = "[[rules]]\nid='X Y'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\n";
+        assert!(parse("u.toml", bad, false).is_err());
+        let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\nkind='jws'\n";
+        assert!(parse("u.toml", bad, false).is_err());
+    }
+}

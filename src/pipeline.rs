@@ -1,0 +1,159 @@
+//! The pipeline, the only module that knows every stage: source → detect → report.
+//!
+//! Takes a resolved `Config`; gives the [`Outcome`] that `main` maps to an exit status.
+//! The output file is opened (and so checked) before any scanning; findings are sorted
+//! so output does not depend on the thread schedule.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::config::{Config, Mode};
+use crate::detect::Detector;
+use crate::finding::Finding;
+use crate::progress::Progress;
+use crate::report::{self, Report, Summary};
+use crate::source;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing at the --fail-on level.
+    Clean,
+    /// At least one reported finding at or above the --fail-on level.
+    Found,
+}
+
+pub fn run(cfg: Config) -> Result<Outcome> {
+    let start = Instant::now();
+    let det = Detector::new(cfg.rules)?;
+    det.check_examples(true)?;
+    let mut out = Output::open(cfg.output.as_deref())?;
+    if let Mode::Rules = cfg.mode {
+        ignore_broken_pipe(report::rules_list(&det.rules, cfg.format, &mut out))?;
+        out.commit()?;
+        return Ok(Outcome::Clean);
+    }
+    let progress = Progress::new(cfg.progress, "scanning");
+    let (mut findings, stats) = match &cfg.mode {
+        Mode::Dir {
+            paths,
+            no_ignore,
+            follow,
+        } => {
+            let opts = source::fs::FsOptions {
+                paths: paths.clone(),
+                no_ignore: *no_ignore,
+                follow: *follow,
+                threads: cfg.threads,
+            };
+            source::fs::scan(&det, &opts, cfg.now, &progress)?
+        }
+        Mode::Stdin { name } => source::stdin::scan(&det, name, cfg.now, &progress),
+        Mode::Rules => unreachable!("handled above"),
+    };
+    progress.finish();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let (allowed, findings): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| f.allowed);
+    let summary = Summary {
+        stats,
+        warnings: progress.warnings(),
+        allowlisted: allowed.len() as u64,
+        elapsed: start.elapsed(),
+    };
+    let rep = Report {
+        findings: &findings,
+        summary: &summary,
+        rules: &det.rules,
+        show_secrets: cfg.show_secrets,
+    };
+    ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
+        .context("cannot write the report")?;
+    out.commit()?;
+    if cfg.output.is_some() {
+        eprintln!("{}", report::text::summary_line(&rep));
+    }
+    let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
+    Ok(if fails {
+        Outcome::Found
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Standard output, or a file written whole: a temporary file beside the target,
+/// renamed into place at the end, so a failed scan leaves no partial report.
+enum Output {
+    Stdout(io::StdoutLock<'static>),
+    File {
+        w: BufWriter<File>,
+        tmp: PathBuf,
+        dest: PathBuf,
+    },
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Self> {
+        let Some(dest) = path else {
+            return Ok(Output::Stdout(io::stdout().lock()));
+        };
+        let name = dest.file_name().context("output path has no file name")?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".loftyscan-{}.tmp", std::process::id()));
+        let tmp = dest.with_file_name(tmp_name);
+        let file = File::create(&tmp)
+            .with_context(|| format!("cannot write report to '{}'", dest.display()))?;
+        Ok(Output::File {
+            w: BufWriter::new(file),
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        match self {
+            Output::Stdout(s) => ignore_broken_pipe(s.flush()),
+            Output::File { w, tmp, dest } => {
+                w.flush()
+                    .with_context(|| format!("cannot write report to '{}'", dest.display()))?;
+                std::fs::rename(&*tmp, &*dest)
+                    .with_context(|| format!("cannot write report to '{}'", dest.display()))
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(s) => s.write(buf),
+            Output::File { w, .. } => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(s) => s.flush(),
+            Output::File { w, .. } => w.flush(),
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Output::File { tmp, .. } = self {
+            let _ = std::fs::remove_file(tmp); // gone already after a successful rename
+        }
+    }
+}
+
+/// A closed pipe (`loftyscan dir . | head`) is not an error.
+fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,119 @@
+//! JSON report: `{"schema_version", "tool", "findings": [...], "summary": {...}}`.
+//! Field names are stable and documented in README ("JSON report"). No timestamps, so two
+//! runs over the same input are byte-identical.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Report, iso8601};
+use crate::finding::{Level, Provenance};
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    rule_title: &'a str,
+    level: Level,
+    path: String,
+    line: u64,
+    column: u64,
+    end_line: u64,
+    end_column: u64,
+    redacted: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    secret_sha256: String,
+    fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    findings: usize,
+    errors: usize,
+    warnings: usize,
+    allowlisted: u64,
+    files_scanned: u64,
+    bytes_scanned: u64,
+    skipped: BTreeMap<&'static str, u64>,
+    read_warnings: u64,
+}
+
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let fps = r.fingerprints();
+    let findings = r
+        .findings
+        .iter()
+        .zip(fps)
+        .map(|(f, fingerprint)| {
+            let commit = match &f.provenance {
+                Provenance::Git { commit } => Some(commit),
+                _ => None,
+            };
+            JsonFinding {
+                rule_id: &f.rule.id,
+                rule_title: &f.rule.title,
+                level: f.level,
+                path: f.location.path.lossy(),
+                line: f.location.line,
+                column: f.location.column,
+                end_line: f.location.end_line,
+                end_column: f.location.end_column,
+                redacted: &f.redacted,
+                secret: r.show_secrets.then(|| f.secret.expose_str()),
+                secret_sha256: f.sha256_hex(),
+                fingerprint,
+                expired: f.expired,
+                expires_at: f.expires_at.map(|t| iso8601(t, 0)),
+                commit: commit.map(|c| c.id.as_str()),
+                author: commit.map(|c| c.author.as_str()),
+                date: commit.map(|c| iso8601(c.time, c.offset_minutes)),
+            }
+        })
+        .collect();
+    let s = r.summary;
+    let report = JsonReport {
+        schema_version: 1,
+        tool: Tool {
+            name: "loftyscan",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings,
+        summary: JsonSummary {
+            findings: r.findings.len(),
+            errors: r.count(Level::Error),
+            warnings: r.count(Level::Warning),
+            allowlisted: s.allowlisted,
+            files_scanned: s.stats.files,
+            bytes_scanned: s.stats.bytes,
+            skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
+            read_warnings: s.warnings,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *w, &report)?;
+    writeln!(w)
+}

@@ -1,0 +1,176 @@
+//! Reports: the findings and the summary, written as text, JSON or SARIF.
+//!
+//! Takes the sorted, reportable findings (allowlisted ones are only counted), the summary
+//! and the rules; writes one format to a writer. Secrets appear only as `redacted` unless
+//! `show_secrets`. Output is deterministic: no timestamps, findings in sorted order.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::cli::Format;
+use crate::detect::rules::Rule;
+use crate::finding::Finding;
+use crate::source::Stats;
+
+/// What the scan covered, for the summary line and the JSON/SARIF properties.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub stats: Stats,
+    /// Warnings printed on stderr (unreadable files, ...).
+    pub warnings: u64,
+    /// Findings on lines with an allow marker: not reported.
+    pub allowlisted: u64,
+    pub elapsed: Duration,
+}
+
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub summary: &'a Summary,
+    pub rules: &'a [Rule],
+    pub show_secrets: bool,
+}
+
+impl Report<'_> {
+    /// The secret as this report may show it.
+    pub fn shown(&self, f: &Finding) -> String {
+        if self.show_secrets {
+            f.secret.expose_str()
+        } else {
+            f.redacted.clone()
+        }
+    }
+
+    /// One fingerprint per finding, parallel to `findings`: the content identity (rule,
+    /// path, secret hash; no line, no commit) and the occurrence of that identity in the
+    /// file, so it is stable across runs and line moves.
+    pub fn fingerprints(&self) -> Vec<String> {
+        let mut seen: HashMap<String, u32> = HashMap::new();
+        self.findings
+            .iter()
+            .map(|f| {
+                let id = f.identity();
+                let n = seen.entry(id.clone()).or_default();
+                *n += 1;
+                format!("{}:{n}", &id[..32])
+            })
+            .collect()
+    }
+
+    pub fn count(&self, level: crate::finding::Level) -> usize {
+        self.findings.iter().filter(|f| f.level == level).count()
+    }
+}
+
+pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(r, w, color),
+        Format::Json => json::write(r, w),
+        Format::Sarif => sarif::write(r, w),
+    }
+}
+
+/// "expired DATE" or "expires DATE" for a token that carries `exp`.
+pub fn expiry(f: &Finding) -> Option<String> {
+    let t = f.expires_at?;
+    let verb = if f.expired == Some(true) {
+        "expired"
+    } else {
+        "expires"
+    };
+    Some(format!("{verb} {}", iso8601(t, 0)))
+}
+
+/// `loftyscan rules`: the active rules, as a table (text) or JSON.
+pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
+    if format != Format::Text {
+        let list: Vec<_> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.info.id, "title": r.info.title, "level": r.info.level,
+                    "kind": format!("{:?}", r.kind).to_lowercase(), "anchors": r.anchors,
+                    "security_severity": r.info.security_severity, "source": r.source,
+                    "revocable": r.info.revocable,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *w, &list)?;
+        return writeln!(w);
+    }
+    writeln!(
+        w,
+        "{:<16} {:<8} {:<6} {:<12} {:<18} TITLE",
+        "ID", "LEVEL", "KIND", "ANCHORS", "SOURCE"
+    )?;
+    for r in rules {
+        let kind = format!("{:?}", r.kind).to_lowercase();
+        let anchors = if r.anchors.is_empty() {
+            "(none)".to_string()
+        } else {
+            r.anchors.join(",")
+        };
+        writeln!(
+            w,
+            "{:<16} {:<8} {:<6} {:<12} {:<18} {}",
+            r.info.id,
+            r.info.level.as_str(),
+            kind,
+            anchors,
+            r.source,
+            r.info.title
+        )?;
+    }
+    Ok(())
+}
+
+/// ISO 8601 date-time for seconds since the epoch at a UTC offset in minutes.
+pub fn iso8601(secs: i64, offset_minutes: i32) -> String {
+    let local = secs.saturating_add(offset_minutes as i64 * 60);
+    let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let time = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+    if offset_minutes == 0 {
+        return time + "Z";
+    }
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let off = offset_minutes.unsigned_abs();
+    format!("{time}{sign}{:02}:{:02}", off / 60, off % 60)
+}
+
+/// Gregorian (year, month, day) of a day count since 1970-01-01 (Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(iso8601(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_700_000_000, 0), "2023-11-14T22:13:20Z");
+        assert_eq!(iso8601(4_102_444_800, 0), "2100-01-01T00:00:00Z");
+        assert_eq!(iso8601(951_782_400, 0), "2000-02-29T00:00:00Z");
+        assert_eq!(iso8601(1_700_000_000, 120), "2023-11-15T00:13:20+02:00");
+        assert_eq!(iso8601(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
+    }
+}

@@ -1,0 +1,106 @@
+//! Text report: one line per finding (`path:line:col: level rule secret (title)`), then
+//! a summary line. Colour only when asked for (a terminal, and NO_COLOR unset).
+
+use std::io::{self, Write};
+
+use super::{Report, iso8601};
+use crate::finding::{Finding, Level, Provenance};
+
+const RESET: &str = "\x1b[0m";
+
+pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    };
+    for f in r.findings {
+        let l = &f.location;
+        let level = match f.level {
+            Level::Error => paint("1;31", "error"),
+            Level::Warning => paint("33", "warning"),
+        };
+        writeln!(
+            w,
+            "{}:{}:{}: {level} {} {} ({}{}){}",
+            paint("35", &l.path.escaped()),
+            paint("32", &l.line.to_string()),
+            l.column,
+            paint("1", &f.rule.id),
+            r.shown(f),
+            f.rule.title,
+            expiry(f),
+            provenance(f),
+        )?;
+    }
+    writeln!(w, "{}", summary_line(r))
+}
+
+fn expiry(f: &Finding) -> String {
+    super::expiry(f)
+        .map(|e| format!(", {e}"))
+        .unwrap_or_default()
+}
+
+fn provenance(f: &Finding) -> String {
+    match &f.provenance {
+        Provenance::Git { commit } => format!(
+            " in commit {} by {} on {}",
+            &commit.id[..commit.id.len().min(12)],
+            crate::finding::escape_bytes(commit.author.as_bytes()),
+            iso8601(commit.time, commit.offset_minutes)
+        ),
+        Provenance::File | Provenance::Stdin => String::new(),
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn summary_line(r: &Report) -> String {
+    let s = r.summary;
+    let (errors, warnings) = (r.count(Level::Error) as u64, r.count(Level::Warning) as u64);
+    let mut line = format!(
+        "loftyscan: {} ({}, {}) in {} ({}) in {:.2} s",
+        plural(errors + warnings, "finding", "findings"),
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+        plural(s.stats.files, "file", "files"),
+        human_bytes(s.stats.bytes),
+        s.elapsed.as_secs_f64(),
+    );
+    if s.allowlisted > 0 {
+        line += &format!("; {} allowlisted", s.allowlisted);
+    }
+    if !s.stats.skipped.is_empty() {
+        let parts: Vec<String> = s
+            .stats
+            .skipped
+            .iter()
+            .map(|(k, n)| format!("{n} {}", k.as_str()))
+            .collect();
+        line += &format!("; skipped: {}", parts.join(", "));
+    }
+    if s.warnings > 0 {
+        line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));
+    }
+    line
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,226 @@
+//! Files on disk: a parallel walk (the `ignore` crate, as ripgrep), each file streamed
+//! through the detector with one reused buffer per thread.
+//!
+//! Takes the paths to scan and the walk options; gives findings (paths relative to the one
+//! directory scanned, or as given when several paths or a file are named) and counts.
+//! Hidden files are scanned, `.git/` is left out, `.gitignore`/`.ignore` are honoured
+//! unless `--no-ignore`; symlinks are not followed unless `--follow`; FIFOs, sockets and
+//! devices are never opened.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use super::{SkipReason, Stats, to_finding};
+use crate::detect::Detector;
+use crate::detect::stream::{Hit, StreamScratch, scan_reader};
+use crate::finding::{Finding, Provenance, RelPath};
+use crate::progress::Progress;
+
+pub struct FsOptions {
+    pub paths: Vec<PathBuf>,
+    pub no_ignore: bool,
+    pub follow: bool,
+    pub threads: usize,
+}
+
+/// Walk and scan; errors only for a path that does not exist (nothing scanned then).
+pub fn scan(
+    det: &Detector,
+    opts: &FsOptions,
+    now: i64,
+    progress: &Progress,
+) -> Result<(Vec<Finding>, Stats)> {
+    for p in &opts.paths {
+        std::fs::metadata(p).with_context(|| format!("cannot scan '{}'", p.display()))?;
+    }
+    let Some((first, rest)) = opts.paths.split_first() else {
+        bail!("no path to scan")
+    };
+    let root = match opts.paths.as_slice() {
+        [one] if one.is_dir() => Some(one.clone()),
+        _ => None,
+    };
+    let mut wb = WalkBuilder::new(first);
+    rest.iter().for_each(|p| {
+        wb.add(p);
+    });
+    let filters = !opts.no_ignore;
+    wb.hidden(false)
+        .ignore(filters)
+        .git_ignore(filters)
+        .git_global(filters)
+        .git_exclude(filters)
+        .parents(filters)
+        .follow_links(opts.follow)
+        .threads(opts.threads)
+        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+    let shared = Mutex::new((Vec::new(), Stats::default()));
+    let mut builder = Builder {
+        det,
+        root: root.as_deref(),
+        now,
+        progress,
+        shared: &shared,
+    };
+    wb.build_parallel().visit(&mut builder);
+    Ok(shared.into_inner().expect("no visitor panicked"))
+}
+
+struct Builder<'a> {
+    det: &'a Detector,
+    root: Option<&'a Path>,
+    now: i64,
+    progress: &'a Progress,
+    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor {
+            det: self.det,
+            root: self.root,
+            now: self.now,
+            progress: self.progress,
+            shared: self.shared,
+            scratch: StreamScratch::default(),
+            hits: Vec::new(),
+            findings: Vec::new(),
+            stats: Stats::default(),
+        })
+    }
+}
+
+/// One per walker thread: its own buffer and results, merged once when the thread ends.
+struct Visitor<'a> {
+    det: &'a Detector,
+    root: Option<&'a Path>,
+    now: i64,
+    progress: &'a Progress,
+    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    scratch: StreamScratch,
+    hits: Vec<Hit>,
+    findings: Vec<Finding>,
+    stats: Stats,
+}
+
+impl ParallelVisitor for Visitor<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        match entry {
+            Ok(e) => self.entry(&e),
+            Err(err) => {
+                self.progress.warn(&walk_error(&err));
+                self.stats.skip(SkipReason::Unreadable);
+            }
+        }
+        WalkState::Continue
+    }
+}
+
+impl Visitor<'_> {
+    fn entry(&mut self, e: &DirEntry) {
+        let Some(ft) = e.file_type() else { return };
+        if ft.is_dir() {
+            return;
+        }
+        if ft.is_symlink() {
+            self.stats.skip(SkipReason::Symlink);
+            return;
+        }
+        if !ft.is_file() {
+            self.stats.skip(SkipReason::NotRegular);
+            return;
+        }
+        self.scan_file(e.path());
+    }
+
+    fn scan_file(&mut self, path: &Path) {
+        let shown = RelPath::new(display_bytes(path, self.root));
+        self.hits.clear();
+        let result = File::open(path)
+            .and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));
+        match result {
+            Ok(n) => {
+                self.stats.files += 1;
+                self.stats.bytes += n;
+                self.progress.item_done(n, "files");
+            }
+            Err(err) => {
+                // Hits found before a read error are kept: nothing found is lost.
+                self.progress
+                    .warn(&format!("cannot read '{}': {err}", shown.escaped()));
+                self.stats.skip(SkipReason::Unreadable);
+            }
+        }
+        for hit in self.hits.drain(..) {
+            let f = to_finding(self.det, hit, shown.clone(), Provenance::File, self.now);
+            self.findings.push(f);
+        }
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.0.append(&mut self.findings);
+        shared.1.merge(&self.stats);
+    }
+}
+
+fn walk_error(err: &ignore::Error) -> String {
+    let text = err.to_string();
+    crate::finding::escape_bytes(text.as_bytes())
+}
+
+/// The path as reported: relative to `root` when one directory is scanned, else as
+/// given; `./` prefixes dropped, `/`-separated.
+pub fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
+    let rel = root.and_then(|r| path.strip_prefix(r).ok()).unwrap_or(path);
+    let mut out = Vec::new();
+    for comp in rel.components() {
+        use std::path::Component;
+        let part = match comp {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                out.push(b'/');
+                continue;
+            }
+            other => other.as_os_str(),
+        };
+        if !out.is_empty() && out.last() != Some(&b'/') {
+            out.push(b'/');
+        }
+        out.extend_from_slice(os_bytes(part));
+    }
+    out
+}
+
+#[cfg(unix)]
+fn os_bytes(s: &std::ffi::OsStr) -> &[u8] {
+    std::os::unix::ffi::OsStrExt::as_bytes(s)
+}
+
+#[cfg(not(unix))]
+fn os_bytes(s: &std::ffi::OsStr) -> &[u8] {
+    s.to_str().map(str::as_bytes).unwrap_or(b"?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths() {
+        let p = |s: &str, r: Option<&str>| {
+            String::from_utf8(display_bytes(Path::new(s), r.map(Path::new))).unwrap()
+        };
+        assert_eq!(p("./src/a.rs", Some(".")), "src/a.rs");
+        assert_eq!(p("repo/src/a.rs", Some("repo/")), "src/a.rs");
+        assert_eq!(p("./src/a.rs", None), "src/a.rs");
+        assert_eq!(p("/abs/a.rs", None), "/abs/a.rs");
+        assert_eq!(p("../x/a.rs", None), "../x/a.rs");
+    }
+}

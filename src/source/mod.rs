@@ -1,0 +1,100 @@
+//! Sources: where content comes from (files on disk, standard input, git objects).
+//!
+//! Each source reads content, hands it to the detector, and turns the [`Hit`]s into
+//! [`Finding`]s by adding what only it knows: the path and the provenance. It also
+//! counts what it scanned and what it skipped, so nothing is skipped silently.
+
+pub mod fs;
+pub mod stdin;
+
+use std::collections::BTreeMap;
+
+use crate::detect::Detector;
+use crate::detect::stream::Hit;
+use crate::finding::{Finding, Level, Provenance, RelPath, Secret, redact};
+
+/// Why something was not scanned. Every skip is counted in the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// FIFO, socket or device: never opened, so a scan cannot hang on one.
+    NotRegular,
+    /// A symbolic link, not followed (`--follow` follows them).
+    Symlink,
+    /// Could not be opened or read (the warning on stderr says why).
+    Unreadable,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotRegular => "not a regular file",
+            SkipReason::Symlink => "symlink not followed",
+            SkipReason::Unreadable => "unreadable",
+        }
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::NotRegular => "not_regular",
+            SkipReason::Symlink => "symlink",
+            SkipReason::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What a source scanned.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+}
+
+impl Stats {
+    pub fn skip(&mut self, why: SkipReason) {
+        *self.skipped.entry(why).or_default() += 1;
+    }
+    pub fn merge(&mut self, other: &Stats) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        for (k, v) in &other.skipped {
+            *self.skipped.entry(*k).or_default() += v;
+        }
+    }
+}
+
+/// A hit at `path` becomes a finding; `now` decides whether a token's `exp` has passed.
+pub fn to_finding(
+    det: &Detector,
+    hit: Hit,
+    path: RelPath,
+    provenance: Provenance,
+    now: i64,
+) -> Finding {
+    let rule = &det.rules[hit.rule];
+    let expired = hit.exp.map(|exp| exp <= now);
+    let level = if expired == Some(true) {
+        Level::Warning
+    } else {
+        rule.info.level
+    };
+    let secret = Secret::new(hit.secret);
+    Finding {
+        rule: rule.info.clone(),
+        level,
+        redacted: redact(secret.expose(), rule.redact_prefix),
+        sha256: secret.sha256(),
+        location: crate::finding::Location {
+            path,
+            line: hit.line,
+            column: hit.column,
+            end_line: hit.end_line,
+            end_column: hit.end_column,
+            offset: hit.offset,
+        },
+        provenance,
+        secret,
+        expired,
+        expires_at: hit.exp,
+        allowed: hit.allowed,
+    }
+}

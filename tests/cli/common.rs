@@ -1,0 +1,123 @@
+//! Shared helpers: run the real binary, generate random keys, read fixture keys.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("loftyscan").unwrap();
+    c.env_remove("NO_COLOR");
+    c
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out: Output = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `loftyscan ARGS --format json --no-progress`, run in `dir`.
+pub fn scan_json(dir: &Path, args: &[&str]) -> (Value, Run) {
+    let r = run(bin()
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json", "--no-progress"]));
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    (r.json(), r)
+}
+
+pub fn findings(v: &Value) -> Vec<Value> {
+    v["findings"].as_array().unwrap().clone()
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A small deterministic PRNG; seeds differ per test so every run plants fresh shapes.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        Rng((seed ^ t).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn lfk(&mut self) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let body: String = (0..40)
+            .map(|_| A[(self.next() % 62) as usize] as char)
+            .collect();
+        format!("lfk_sk_{body}")
+    }
+    pub fn jws(&mut self, payload: &str) -> String {
+        let sig: Vec<u8> = (0..32).map(|_| self.next() as u8).collect();
+        let e = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+        format!(
+            "{}.{}.{}",
+            e(br#"{"alg":"HS256"}"#),
+            e(payload.as_bytes()),
+            e(&sig)
+        )
+    }
+    /// A live Lofty key: THIRD_PARTY_OPERATION scope, expiring in 2100.
+    pub fn lofty(&mut self) -> String {
+        let p = format!(
+            r#"{{"sub":"{}","scope":"THIRD_PARTY_OPERATION","exp":4102444800}}"#,
+            self.next() % 99999
+        );
+        self.jws(&p)
+    }
+}
+
+/// The raw keys in a fixture file: the lfk_sk_ and eyJ tokens on each line.
+pub fn keys_in(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(
+        r"lfk_sk_[A-Za-z0-9]{40}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    )
+    .unwrap();
+    re.find_iter(text).map(|m| m.as_str().to_string()).collect()
+}

@@ -1,0 +1,7 @@
+//! The integration-test binary: runs the real `loftyscan` executable on `fixtures/` and on
+//! trees and git repositories built in temporary directories.
+
+mod common;
+mod fixtures;
+mod output;
+mod walk;

@@ -1,0 +1,176 @@
+//! `loftyscan dir` on trees built in temporary directories: what is walked and what is not.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::*;
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+fn paths(v: &serde_json::Value) -> Vec<String> {
+    findings(v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn hidden_files_in_git_dir_out_gitignore_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(40);
+    fs::create_dir(d.join(".git")).unwrap();
+    write(d, ".env", &format!("TL={}\n", rng.lfk()));
+    write(
+        d,
+        ".npmrc",
+        &format!("//registry/:_authToken=x\nlofty={}\n", rng.lofty()),
+    );
+    write(d, ".git/config", &format!("[x]\nk={}\n", rng.lfk()));
+    write(d, ".gitignore", "build/\n*.log\n");
+    write(d, "build/out.txt", &format!("{}\n", rng.lfk()));
+    write(d, "debug.log", &format!("{}\n", rng.lfk()));
+    write(d, ".ignore", "vendor/\n");
+    write(d, "vendor/lib.js", &format!("{}\n", rng.lfk()));
+    write(d, "src/app.py", &format!("KEY = '{}'\n", rng.lfk()));
+    let (v, r) = scan_json(d, &["dir", "."]);
+    assert_eq!(paths(&v), [".env", ".npmrc", "src/app.py"], "{}", r.stdout);
+    let (v, _) = scan_json(d, &["dir", ".", "--no-ignore"]);
+    assert_eq!(
+        paths(&v),
+        [
+            ".env",
+            ".npmrc",
+            "build/out.txt",
+            "debug.log",
+            "src/app.py",
+            "vendor/lib.js"
+        ]
+    );
+    // Scanning the directory from outside: paths stay relative to it.
+    let (v, _) = scan_json(d.parent().unwrap(), &["dir", d.to_str().unwrap()]);
+    assert_eq!(paths(&v), [".env", ".npmrc", "src/app.py"]);
+}
+
+#[test]
+fn several_paths_are_relative_to_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(41);
+    write(tmp.path(), "a/one.env", &format!("{}\n", rng.lfk()));
+    write(tmp.path(), "b/two.env", &format!("{}\n", rng.lfk()));
+    let (v, _) = scan_json(tmp.path(), &["dir", "./a", "b/two.env"]);
+    assert_eq!(paths(&v), ["a/one.env", "b/two.env"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_not_followed_and_fifos_never_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(42);
+    write(d, "real/key.env", &format!("{}\n", rng.lfk()));
+    std::os::unix::fs::symlink(d.join("real/key.env"), d.join("link.env")).unwrap();
+    std::os::unix::fs::symlink(d, d.join("real/loop")).unwrap();
+    let fifo = d.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (v, _) = scan_json(d, &["dir", "."]);
+    assert_eq!(paths(&v), ["real/key.env"]);
+    assert_eq!(v["summary"]["skipped"]["symlink"], 2);
+    assert_eq!(v["summary"]["skipped"]["not_regular"], 1);
+    let r = run(bin().current_dir(d).args(["dir", "."]));
+    assert!(
+        r.stdout.contains("2 symlink not followed") && r.stdout.contains("1 not a regular file"),
+        "{}",
+        r.stdout
+    );
+    let (v, r) = scan_json(d, &["dir", ".", "--follow"]);
+    assert_eq!(paths(&v), ["link.env", "real/key.env"], "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn odd_file_names_do_not_break_any_format() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"we\xffird\nname:1.env");
+    fs::write(tmp.path().join(name), format!("{}\n", Rng::new(43).lfk())).unwrap();
+    let (v, _) = scan_json(tmp.path(), &["dir", "."]);
+    assert_eq!(paths(&v), ["we\u{fffd}ird\nname:1.env"]);
+    let r = run(bin()
+        .current_dir(tmp.path())
+        .args(["dir", ".", "--format", "sarif"]));
+    assert!(
+        r.stdout.contains("\"uri\": \"we%FFird%0Aname%3A1.env\""),
+        "{}",
+        r.stdout
+    );
+    let r = run(bin().current_dir(tmp.path()).args(["dir", "."]));
+    assert!(
+        r.stdout.starts_with("we\\xffird\\nname:1.env:1:1: error"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn empty_binary_and_minified_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(44);
+    write(d, "empty", "");
+    let key = rng.lfk();
+    let mut bin_data: Vec<u8> = (0..5000).map(|i| (i * 7 % 256) as u8).collect();
+    bin_data.extend_from_slice(b"\0\0");
+    bin_data.extend_from_slice(key.as_bytes());
+    bin_data.extend_from_slice(b"\0\xff");
+    fs::write(d.join("app.bin"), &bin_data).unwrap();
+    let lofty = rng.lofty();
+    let mut min = "var a=1;".repeat(2 << 17);
+    let col = min.len() + 5;
+    min.push_str(&format!("k=\"{lofty}\";"));
+    min.push_str(&"var b=2;".repeat(1000));
+    write(d, "bundle.min.js", &min);
+    let (v, _) = scan_json(d, &["dir", "."]);
+    let f = findings(&v);
+    assert_eq!(paths(&v), ["app.bin", "bundle.min.js"]);
+    assert_eq!(f[0]["secret_sha256"], sha256_hex(&key));
+    assert_eq!(
+        (f[1]["line"].as_u64(), f[1]["column"].as_u64()),
+        (Some(1), Some(col as u64 - 1))
+    );
+    assert_eq!(v["summary"]["files_scanned"], 3);
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_a_counted_warning_and_the_scan_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(45);
+    write(d, "locked.env", &format!("{}\n", rng.lfk()));
+    write(d, "open.env", &format!("{}\n", rng.lfk()));
+    fs::set_permissions(d.join("locked.env"), fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::read(d.join("locked.env")).is_ok() {
+        eprintln!("skipped: running as root, a mode-000 file is still readable");
+        return;
+    }
+    let (v, r) = scan_json(d, &["dir", "."]);
+    assert_eq!(paths(&v), ["open.env"]);
+    assert_eq!(v["summary"]["skipped"]["unreadable"], 1);
+    assert!(
+        r.stderr.contains("warning: cannot read 'locked.env'"),
+        "{}",
+        r.stderr
+    );
+}
