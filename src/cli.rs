@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files on disk (hidden files included, .git/ left out, .gitignore honoured)
     Dir(DirArgs),
+    /// Scan a git repository: its whole history, a commit range (CI) or the staged changes (pre-commit)
+    Git(GitArgs),
     /// Scan standard input
     Stdin(StdinArgs),
     /// List the active rules (built-in and --rules files)
@@ -39,6 +41,22 @@ pub struct DirArgs {
     /// Follow symbolic links
     #[arg(short = 'L', long)]
     pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GitArgs {
+    /// The repository, bare or not (or any directory inside it)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Only secrets added by commits reachable from B and not from A (CI: "$BASE..$HEAD")
+    #[arg(long, value_name = "A..B", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Only secrets added by the staged changes, read from the index (pre-commit)
+    #[arg(long)]
+    pub staged: bool,
+    /// Blobs larger than this are skipped with a counted warning (e.g. 512K, 64M, 1G)
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = crate::config::parse_size)]
+    pub max_blob_size: u64,
 }
 
 #[derive(Args, Debug)]

@@ -9,16 +9,12 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
+use crate::source::git::GitMode;
 
 pub enum Mode {
-    Dir {
-        paths: Vec<PathBuf>,
-        no_ignore: bool,
-        follow: bool,
-    },
-    Stdin {
-        name: String,
-    },
+    Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
+    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64 },
+    Stdin { name: String },
     Rules,
 }
 
@@ -45,10 +41,15 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         rules.extend(rules::parse(&path.display().to_string(), &text, false)?);
     }
     let mode = match cli.command {
-        Command::Dir(d) => Mode::Dir {
-            paths: d.paths,
-            no_ignore: d.no_ignore,
-            follow: d.follow,
+        Command::Dir(d) => Mode::Dir { paths: d.paths, no_ignore: d.no_ignore, follow: d.follow },
+        Command::Git(g) => Mode::Git {
+            repo: g.repo,
+            mode: match (g.range, g.staged) {
+                (Some(r), _) => GitMode::Range(r),
+                (None, true) => GitMode::Staged,
+                (None, false) => GitMode::History,
+            },
+            max_blob_size: g.max_blob_size,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
         Command::Rules => Mode::Rules,
@@ -63,9 +64,8 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         ColorChoice::Never => false,
         ColorChoice::Auto => c.output.is_none() && !no_color_env && std::io::stdout().is_terminal(),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     Ok(Config {
         mode,
         format: c.format,
@@ -81,4 +81,32 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         color: color && c.format == Format::Text,
         now,
     })
+}
+
+/// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
+        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
+        assert_eq!(super::parse_size("1000"), Ok(1000));
+        assert!(super::parse_size("lots").is_err());
+        assert!(super::parse_size("M").is_err());
+    }
 }

@@ -165,7 +165,8 @@ pub struct CommitInfo {
 pub enum Provenance {
     File,
     Stdin,
-    #[expect(dead_code, reason = "constructed by the git source")]
+    /// In git's index (`git --staged`): about to be committed.
+    Staged,
     Git {
         commit: Arc<CommitInfo>,
     },
@@ -223,8 +224,7 @@ mod tests {
     fn redaction_keeps_prefix_and_last_four() {
         let key = b"lfk_sk_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0";
         assert_eq!(redact(key, 7), "lfk_sk_…s9t0");
-        let jws =
-            b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let jws = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
         assert_eq!(redact(jws, 10), "eyJhbGciOi…DEFG");
     }
 

@@ -26,9 +26,9 @@ pub enum Outcome {
     Found,
 }
 
-pub fn run(cfg: Config) -> Result<Outcome> {
+pub fn run(mut cfg: Config) -> Result<Outcome> {
     let start = Instant::now();
-    let det = Detector::new(cfg.rules)?;
+    let det = Detector::new(std::mem::take(&mut cfg.rules))?;
     det.check_examples(true)?;
     let mut out = Output::open(cfg.output.as_deref())?;
     if let Mode::Rules = cfg.mode {
@@ -36,40 +36,19 @@ pub fn run(cfg: Config) -> Result<Outcome> {
         out.commit()?;
         return Ok(Outcome::Clean);
     }
-    let progress = Progress::new(cfg.progress, "scanning");
-    let (mut findings, stats) = match &cfg.mode {
-        Mode::Dir {
-            paths,
-            no_ignore,
-            follow,
-        } => {
-            let opts = source::fs::FsOptions {
-                paths: paths.clone(),
-                no_ignore: *no_ignore,
-                follow: *follow,
-                threads: cfg.threads,
-            };
-            source::fs::scan(&det, &opts, cfg.now, &progress)?
-        }
-        Mode::Stdin { name } => source::stdin::scan(&det, name, cfg.now, &progress),
-        Mode::Rules => unreachable!("handled above"),
-    };
+    let progress = Progress::new(cfg.progress);
+    let (mut findings, stats) = scan_source(&cfg, &det, &progress)?;
     progress.finish();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let (allowed, findings): (Vec<Finding>, Vec<Finding>) =
-        findings.into_iter().partition(|f| f.allowed);
+    let (allowed, findings): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.allowed);
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
         allowlisted: allowed.len() as u64,
         elapsed: start.elapsed(),
     };
-    let rep = Report {
-        findings: &findings,
-        summary: &summary,
-        rules: &det.rules,
-        show_secrets: cfg.show_secrets,
-    };
+    let rep =
+        Report { findings: &findings, summary: &summary, rules: &det.rules, show_secrets: cfg.show_secrets };
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;
     out.commit()?;
@@ -77,10 +56,33 @@ pub fn run(cfg: Config) -> Result<Outcome> {
         eprintln!("{}", report::text::summary_line(&rep));
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
-    Ok(if fails {
-        Outcome::Found
-    } else {
-        Outcome::Clean
+    Ok(if fails { Outcome::Found } else { Outcome::Clean })
+}
+
+/// The source stage: whichever the command names.
+fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec<Finding>, source::Stats)> {
+    Ok(match &cfg.mode {
+        Mode::Dir { paths, no_ignore, follow } => {
+            progress.spinner("scanning");
+            let opts = source::fs::FsOptions {
+                paths: paths.clone(),
+                no_ignore: *no_ignore,
+                follow: *follow,
+                threads: cfg.threads,
+            };
+            source::fs::scan(det, &opts, cfg.now, progress)?
+        }
+        Mode::Git { repo, mode, max_blob_size } => {
+            let opts = source::git::GitOptions {
+                repo: repo.clone(),
+                mode: mode.clone(),
+                max_blob_size: *max_blob_size,
+                threads: cfg.threads,
+            };
+            source::git::scan(det, &opts, cfg.now, progress)?
+        }
+        Mode::Stdin { name } => source::stdin::scan(det, name, cfg.now, progress),
+        Mode::Rules => unreachable!("listed before any scan"),
     })
 }
 
@@ -88,11 +90,7 @@ pub fn run(cfg: Config) -> Result<Outcome> {
 /// renamed into place at the end, so a failed scan leaves no partial report.
 enum Output {
     Stdout(io::StdoutLock<'static>),
-    File {
-        w: BufWriter<File>,
-        tmp: PathBuf,
-        dest: PathBuf,
-    },
+    File { w: BufWriter<File>, tmp: PathBuf, dest: PathBuf },
 }
 
 impl Output {
@@ -105,21 +103,16 @@ impl Output {
         tmp_name.push(name);
         tmp_name.push(format!(".loftyscan-{}.tmp", std::process::id()));
         let tmp = dest.with_file_name(tmp_name);
-        let file = File::create(&tmp)
-            .with_context(|| format!("cannot write report to '{}'", dest.display()))?;
-        Ok(Output::File {
-            w: BufWriter::new(file),
-            tmp,
-            dest: dest.to_path_buf(),
-        })
+        let file =
+            File::create(&tmp).with_context(|| format!("cannot write report to '{}'", dest.display()))?;
+        Ok(Output::File { w: BufWriter::new(file), tmp, dest: dest.to_path_buf() })
     }
 
     fn commit(&mut self) -> Result<()> {
         match self {
             Output::Stdout(s) => ignore_broken_pipe(s.flush()),
             Output::File { w, tmp, dest } => {
-                w.flush()
-                    .with_context(|| format!("cannot write report to '{}'", dest.display()))?;
+                w.flush().with_context(|| format!("cannot write report to '{}'", dest.display()))?;
                 std::fs::rename(&*tmp, &*dest)
                     .with_context(|| format!("cannot write report to '{}'", dest.display()))
             }

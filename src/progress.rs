@@ -1,49 +1,100 @@
 //! Progress bar and warnings on stderr.
 //!
-//! Takes counts from the sources as they go; gives a progress bar (only when stderr is a
-//! terminal and `--no-progress` is absent) and warning lines that never tear the bar.
-//! Nothing here ever sees a secret: callers pass paths and counts only.
+//! Takes counts from the sources as they go; gives a progress display (only when stderr
+//! is a terminal and `--no-progress` is absent) and warning lines that never tear it.
+//! Nothing here ever sees a secret: callers pass paths, object ids and counts only.
 
 use std::io::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::report::text::human_bytes;
+
 pub struct Progress {
-    bar: Option<ProgressBar>,
-    warnings: AtomicU64,
+    enabled: bool,
+    bar: Mutex<Option<ProgressBar>>,
+    /// True when the bar counts items (a known total), false when it counts bytes.
+    counts_items: AtomicU64,
     items: AtomicU64,
+    bytes: AtomicU64,
+    warnings: AtomicU64,
 }
 
 impl Progress {
-    /// A spinner when `enabled` and stderr is a terminal; otherwise silent.
-    pub fn new(enabled: bool, what: &str) -> Self {
-        let bar = (enabled && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-            let style = ProgressStyle::with_template(&format!(
-                "{{spinner}} {what}: {{bytes}} ({{bytes_per_sec}}), {{msg}}, {{elapsed}}"
-            ))
-            .expect("static template");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(125));
-            bar
-        });
+    /// Draws only when `enabled` and stderr is a terminal.
+    pub fn new(enabled: bool) -> Self {
         Progress {
-            bar,
-            warnings: AtomicU64::new(0),
+            enabled: enabled && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            bar: Mutex::new(None),
+            counts_items: AtomicU64::new(0),
             items: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            warnings: AtomicU64::new(0),
         }
     }
 
-    /// One more item (file) of `bytes` bytes scanned, on a spinner counting bytes.
+    fn start(&self, bar: ProgressBar, template: &str, items: bool) {
+        if !self.enabled {
+            return;
+        }
+        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+        bar.set_style(ProgressStyle::with_template(template).expect("static template"));
+        bar.enable_steady_tick(Duration::from_millis(125));
+        self.counts_items.store(u64::from(items), Ordering::Relaxed);
+        self.items.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
+        if let Some(old) = self.lock().replace(bar) {
+            old.finish_and_clear();
+        }
+    }
+
+    /// A spinner counting bytes and items (`unit`, e.g. "files") with no known total.
+    pub fn spinner(&self, label: &str) {
+        let t = format!("{{spinner}} {label}: {{bytes}} ({{bytes_per_sec}}), {{msg}}, {{elapsed}}");
+        self.start(ProgressBar::no_length(), &t, false);
+    }
+
+    /// A spinner with a message only (e.g. "walking history: 12000 commits").
+    pub fn status(&self, label: &str) {
+        let t = format!("{{spinner}} {label}: {{msg}}, {{elapsed}}");
+        self.start(ProgressBar::no_length(), &t, false);
+    }
+
+    /// A bar over `total` items (`unit`, e.g. "blobs"), with bytes, rate and ETA.
+    pub fn bar(&self, label: &str, total: u64, unit: &str) {
+        let t = format!("{label}: {{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}, ETA {{eta}}");
+        self.start(ProgressBar::new(total), &t, true);
+    }
+
+    /// One more item of `bytes` bytes done.
     pub fn item_done(&self, bytes: u64, unit: &str) {
-        if let Some(bar) = &self.bar {
+        if !self.enabled {
+            return;
+        }
+        let guard = self.lock();
+        let Some(bar) = guard.as_ref() else { return };
+        let n = self.items.fetch_add(1, Ordering::Relaxed) + 1;
+        let b = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if self.counts_items.load(Ordering::Relaxed) == 1 {
+            bar.inc(1);
+            if n % 64 == 1 {
+                let rate = b as f64 / bar.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!("{} ({}/s)", human_bytes(b), human_bytes(rate as u64)));
+            }
+        } else {
             bar.inc(bytes);
-            let n = self.items.fetch_add(1, Ordering::Relaxed) + 1;
             if n % 64 == 1 {
                 bar.set_message(format!("{n} {unit}"));
             }
+        }
+    }
+
+    pub fn set_message(&self, msg: String) {
+        if let Some(bar) = self.lock().as_ref() {
+            bar.set_message(msg);
         }
     }
 
@@ -53,7 +104,7 @@ impl Progress {
         let print = || {
             let _ = writeln!(std::io::stderr().lock(), "loftyscan: warning: {msg}");
         };
-        match &self.bar {
+        match self.lock().as_ref() {
             Some(bar) => bar.suspend(print),
             None => print(),
         }
@@ -64,9 +115,13 @@ impl Progress {
     }
 
     pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.lock().take() {
             bar.finish_and_clear();
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        self.bar.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -74,4 +129,17 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// `LOFTYSCAN_TRACE=1`: phase timings and peak RSS on stderr, for benchmarks and profiling.
+pub fn trace(phase: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
+    let start = START.get_or_init(|| std::env::var_os("LOFTYSCAN_TRACE").map(|_| std::time::Instant::now()));
+    let Some(start) = start else { return };
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
+        .unwrap_or_default();
+    eprintln!("loftyscan: trace: {:>8.3} s  peak RSS {rss:>12}  {phase}", start.elapsed().as_secs_f64());
 }

@@ -15,10 +15,7 @@ fn hits(det: &Detector, data: &[u8]) -> Vec<Hit> {
 }
 
 fn ids(det: &Detector, data: &[u8]) -> Vec<String> {
-    hits(det, data)
-        .iter()
-        .map(|h| det.rules[h.rule].info.id.clone())
-        .collect()
+    hits(det, data).iter().map(|h| det.rules[h.rule].info.id.clone()).collect()
 }
 
 #[test]
@@ -38,23 +35,14 @@ fn lfk_grammar_edges() {
         h[0].clone()
     };
     let h = one(k.to_vec());
-    assert_eq!(
-        (h.line, h.column, h.end_column),
-        (1, 1, 48),
-        "start and end of file, no newline"
-    );
+    assert_eq!((h.line, h.column, h.end_column), (1, 1, 48), "start and end of file, no newline");
     let h = one([b"a\r\nb\r\nx=".as_slice(), k, b"\r\n"].concat());
     assert_eq!((h.line, h.column), (3, 3), "CRLF");
     let h = one([b"\xff\xfe\x00\xc3(".as_slice(), k, b"\x80\xff"].concat());
     assert_eq!(h.line, 1, "invalid UTF-8 around the key");
     let h = one(["é€😀 ".as_bytes(), k].concat());
     assert_eq!(h.column, 5, "columns count code points");
-    for not_key in [
-        format!("x{key}"),
-        format!("{key}x"),
-        format!("{key}_"),
-        key[..46].to_string(),
-    ] {
+    for not_key in [format!("x{key}"), format!("{key}x"), format!("{key}_"), key[..46].to_string()] {
         assert!(hits(&det, not_key.as_bytes()).is_empty(), "{not_key}");
     }
     one(format!("{key}-suffix").into_bytes());
@@ -69,11 +57,7 @@ fn two_megabyte_minified_line() {
     while data.len() < 2 << 20 {
         data.extend_from_slice(b"var a=function(b){return b+1},c=\"");
         if data.len() % 7 == 0 {
-            let k = if keys.len() % 2 == 0 {
-                rng.lfk()
-            } else {
-                rng.lofty()
-            };
+            let k = if keys.len() % 2 == 0 { rng.lfk() } else { rng.lofty() };
             keys.push((data.len(), k.clone()));
             data.extend_from_slice(k.as_bytes());
         }
@@ -82,10 +66,7 @@ fn two_megabyte_minified_line() {
     let found = hits(&det, &data);
     assert_eq!(found.len(), keys.len());
     for (h, (off, k)) in found.iter().zip(&keys) {
-        assert_eq!(
-            (h.offset as usize, h.line, h.column as usize),
-            (*off, 1, off + 1)
-        );
+        assert_eq!((h.offset as usize, h.line, h.column as usize), (*off, 1, off + 1));
         assert_eq!(h.secret, k.as_bytes());
     }
 }
@@ -95,14 +76,8 @@ fn lofty_sign_wins_over_generic_jws_and_placeholders_are_nothing() {
     let det = detector();
     let mut rng = Rng::new(12);
     let plain = rng.jws(r#"{"alg":"HS256"}"#, r#"{"sub":"9"}"#, 32);
-    assert_eq!(
-        ids(&det, format!("LOFTY_CUSTOMER_KEY={plain}").as_bytes()),
-        ["lofty-api-key"]
-    );
-    assert_eq!(
-        ids(&det, format!("session={plain}").as_bytes()),
-        ["jws-token"]
-    );
+    assert_eq!(ids(&det, format!("LOFTY_CUSTOMER_KEY={plain}").as_bytes()), ["lofty-api-key"]);
+    assert_eq!(ids(&det, format!("session={plain}").as_bytes()), ["jws-token"]);
     assert_eq!(ids(&det, rng.lofty().as_bytes()), ["lofty-api-key"]);
     let jwt_io = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
     assert!(ids(&det, format!("LOFTY_CUSTOMER_KEY={jwt_io}").as_bytes()).is_empty());
@@ -111,11 +86,7 @@ fn lofty_sign_wins_over_generic_jws_and_placeholders_are_nothing() {
 #[test]
 fn expiry_is_read() {
     let det = detector();
-    let t = Rng::new(13).jws(
-        r#"{"alg":"HS256"}"#,
-        r#"{"scope":"THIRD_PARTY_OPERATION","exp":1}"#,
-        32,
-    );
+    let t = Rng::new(13).jws(r#"{"alg":"HS256"}"#, r#"{"scope":"THIRD_PARTY_OPERATION","exp":1}"#, 32);
     let h = hits(&det, t.as_bytes());
     assert_eq!(h[0].exp, Some(1));
 }
@@ -126,10 +97,7 @@ fn allow_markers_are_flagged_not_dropped() {
     let key = Rng::new(14).lfk();
     let data = format!("a={key} # gitleaks:allow\nb={key}\n");
     let h = hits(&det, data.as_bytes());
-    assert_eq!(
-        h.iter().map(|h| h.allowed).collect::<Vec<_>>(),
-        [true, false]
-    );
+    assert_eq!(h.iter().map(|h| h.allowed).collect::<Vec<_>>(), [true, false]);
 }
 
 #[test]
@@ -171,10 +139,7 @@ negatives = ["ZZ12345ZZ"]
     all.extend(rules::parse("user.toml", text, false).unwrap());
     let det = Detector::new(all).unwrap();
     det.check_examples(true).unwrap();
-    assert_eq!(
-        ids(&det, b"ZZ000001ZZ acme_ffffffffffffffffffffffffffffffff"),
-        ["anywhere", "acme-token"]
-    );
+    assert_eq!(ids(&det, b"ZZ000001ZZ acme_ffffffffffffffffffffffffffffffff"), ["anywhere", "acme-token"]);
 }
 
 #[test]

@@ -67,11 +67,7 @@ pub fn candidate(data: &[u8], h: usize, max_len: usize) -> Option<Candidate> {
         }
     }
     let ok = n == 2 && dots[0] > h && dots[1] > dots[0] + 1 && end > dots[1] + 1;
-    ok.then_some(Candidate {
-        start: h,
-        end,
-        dots,
-    })
+    ok.then_some(Candidate { start: h, end, dots })
 }
 
 #[derive(Deserialize)]
@@ -110,15 +106,8 @@ pub fn decode(data: &[u8], c: &Candidate, scratch: &mut Vec<u8>) -> Option<Jws> 
     }
     let payload_raw = B64URL.decode(payload).ok()?;
     let claims: Map<String, Value> = serde_json::from_slice(&payload_raw).ok()?;
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_f64)
-        .map(|e| e.clamp(-1e15, 1e15) as i64);
-    Some(Jws {
-        payload_raw,
-        claims,
-        exp,
-    })
+    let exp = claims.get("exp").and_then(Value::as_f64).map(|e| e.clamp(-1e15, 1e15) as i64);
+    Some(Jws { payload_raw, claims, exp })
 }
 
 /// The signature length (bytes) an `alg` implies.
@@ -200,22 +189,12 @@ impl Sign {
             bail!("sign.context_bytes must be at most {LOOK}");
         }
         let context = match spec.context {
-            Some(p) => {
-                Some(Regex::new(&p).map_err(|e| anyhow::anyhow!("invalid sign.context: {e}"))?)
-            }
+            Some(p) => Some(Regex::new(&p).map_err(|e| anyhow::anyhow!("invalid sign.context: {e}"))?),
             None => None,
         };
         Ok(Sign {
-            payload_contains: spec
-                .payload_contains
-                .into_iter()
-                .map(String::into_bytes)
-                .collect(),
-            claims: spec
-                .claims
-                .into_iter()
-                .map(|c| (c.name, c.contains.to_ascii_lowercase()))
-                .collect(),
+            payload_contains: spec.payload_contains.into_iter().map(String::into_bytes).collect(),
+            claims: spec.claims.into_iter().map(|c| (c.name, c.contains.to_ascii_lowercase())).collect(),
             context,
             context_bytes: spec.context_bytes,
         })
@@ -224,22 +203,17 @@ impl Sign {
     /// A sign inside the token.
     pub fn in_token(&self, jws: &Jws) -> bool {
         let raw = &jws.payload_raw;
-        self.payload_contains
-            .iter()
-            .any(|p| memchr::memmem::find(raw, p).is_some())
-            || self.claims.iter().any(|(name, needle)| {
-                jws.claims
-                    .get(name)
-                    .is_some_and(|v| value_contains(v, needle))
-            })
+        self.payload_contains.iter().any(|p| memchr::memmem::find(raw, p).is_some())
+            || self
+                .claims
+                .iter()
+                .any(|(name, needle)| jws.claims.get(name).is_some_and(|v| value_contains(v, needle)))
     }
 
     /// A sign in the `context_bytes` before the token at `start`.
     pub fn in_context(&self, data: &[u8], start: usize) -> bool {
         let from = start.saturating_sub(self.context_bytes);
-        self.context
-            .as_ref()
-            .is_some_and(|re| re.is_match(&data[from..start]))
+        self.context.as_ref().is_some_and(|re| re.is_match(&data[from..start]))
     }
 }
 

@@ -20,35 +20,19 @@ fn decode_str(tok: &str) -> Option<Jws> {
 #[test]
 fn candidate_boundaries() {
     let t = Rng::new(1).lofty();
-    assert_eq!(
-        token_of(&t),
-        Some(t.as_str()),
-        "whole buffer, start and end of input"
-    );
+    assert_eq!(token_of(&t), Some(t.as_str()), "whole buffer, start and end of input");
     assert_eq!(token_of(&format!("k=\"{t}\"\n")), Some(t.as_str()));
     assert_eq!(token_of(&format!("{t}.")), Some(t.as_str()), "sentence end");
     assert_eq!(token_of(&format!("{t}...")), Some(t.as_str()), "ellipsis");
     assert_eq!(token_of(&format!("{t}\r\n")), Some(t.as_str()), "CRLF");
     assert_eq!(token_of(&format!("x{t}")), None, "inside a longer token");
-    assert_eq!(
-        token_of(&format!("-{t}")),
-        None,
-        "base64url character before"
-    );
+    assert_eq!(token_of(&format!("-{t}")), None, "base64url character before");
     assert_eq!(token_of(&format!("a.{t}")), None, "inside a dotted run");
-    assert_eq!(
-        token_of(&format!("{t}.abc.def")),
-        None,
-        "five segments (JWE shape)"
-    );
+    assert_eq!(token_of(&format!("{t}.abc.def")), None, "five segments (JWE shape)");
     assert_eq!(token_of("eyJhbGciOiJIUzI1NiJ9.eyJ9"), None, "two segments");
     assert_eq!(token_of("eyJhbGciOiJIUzI1NiJ9..abc"), None, "empty payload");
     let long = format!("eyJ{}.eyJ{}.abc", "A".repeat(20000), "B".repeat(10));
-    assert_eq!(
-        candidate(long.as_bytes(), 0, 16384),
-        None,
-        "longer than max_len"
-    );
+    assert_eq!(candidate(long.as_bytes(), 0, 16384), None, "longer than max_len");
 }
 
 #[test]
@@ -67,18 +51,10 @@ fn decodes_every_known_alg_with_its_signature_length() {
         ("EdDSA", 64),
         ("EdDSA", 114),
     ] {
-        let t = rng.jws(
-            &format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
-            r#"{"sub":"1"}"#,
-            len,
-        );
+        let t = rng.jws(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#), r#"{"sub":"1"}"#, len);
         assert!(decode_str(&t).is_some(), "{alg}/{len} rejected");
         let short = rng.jws(&format!(r#"{{"alg":"{alg}"}}"#), r#"{"sub":"1"}"#, len - 1);
-        assert!(
-            decode_str(&short).is_none(),
-            "{alg} with {} bytes accepted",
-            len - 1
-        );
+        assert!(decode_str(&short).is_none(), "{alg} with {} bytes accepted", len - 1);
     }
 }
 
@@ -89,21 +65,11 @@ fn rejects_what_is_not_a_jws() {
     for (header, payload, len, why) in [
         (r#"{"alg":"none"}"#, p, 32, "alg none"),
         (r#"{"alg":"NONE"}"#, p, 32, "alg NONE"),
-        (
-            r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#,
-            p,
-            256,
-            "JWE header",
-        ),
+        (r#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#, p, 256, "JWE header"),
         (r#"{"typ":"JWT"}"#, p, 32, "no alg"),
         (r#"{"alg":"HS999"}"#, p, 32, "unknown alg"),
         (r#"["HS256"]"#, p, 32, "header not an object"),
-        (
-            r#"{"alg":"HS256"}"#,
-            r#"["a"]"#,
-            32,
-            "payload not an object",
-        ),
+        (r#"{"alg":"HS256"}"#, r#"["a"]"#, 32, "payload not an object"),
         (r#"{"alg":"HS256"}"#, "not json", 32, "payload not JSON"),
         (r#"{"alg":"HS256"}"#, r#"{"a":1} x"#, 32, "trailing garbage"),
     ] {
@@ -174,20 +140,13 @@ fn lofty_signs_next_to_the_token() {
     for (before, want) in [
         ("export LOFTY_CUSTOMER_KEY=\"", true),
         ("lofty-cli auth set ", true),
-        (
-            "curl https://api.lofty.com/v1.0/leads -H \"Authorization: token ",
-            true,
-        ),
+        ("curl https://api.lofty.com/v1.0/leads -H \"Authorization: token ", true),
         ("headers = {\"authorization\": \"token ", true),
         ("-H \"Authorization: Bearer ", false),
         ("id_token = ", false),
     ] {
         let data = format!("{before}eyJ...");
-        assert_eq!(
-            sign.in_context(data.as_bytes(), before.len()),
-            want,
-            "{before}"
-        );
+        assert_eq!(sign.in_context(data.as_bytes(), before.len()), want, "{before}");
     }
     // Only the 256 bytes before count.
     let far = format!("lofty{}eyJ", " ".repeat(300));

@@ -54,11 +54,7 @@ impl Detector {
         let mut seen = std::collections::HashSet::new();
         for r in &rules {
             if !seen.insert(r.info.id.clone()) {
-                bail!(
-                    "rule id `{}` is defined twice (second in {})",
-                    r.info.id,
-                    r.source
-                );
+                bail!("rule id `{}` is defined twice (second in {})", r.info.id, r.source);
             }
         }
         let mut patterns: Vec<&str> = Vec::new();
@@ -83,16 +79,8 @@ impl Detector {
         for (jws, _) in &mut by_anchor {
             jws.sort_by_key(|&i| std::cmp::Reverse(rules[i].priority));
         }
-        let anchors = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)?;
-        Ok(Detector {
-            rules,
-            anchors,
-            by_anchor,
-            unanchored,
-            allow: AllowMarkers::new(),
-        })
+        let anchors = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&patterns)?;
+        Ok(Detector { rules, anchors, by_anchor, unanchored, allow: AllowMarkers::new() })
     }
 
     /// Every confirmed secret starting in `own` (the rest of `data` is context).
@@ -119,13 +107,7 @@ impl Detector {
             token::everywhere(r, &self.rules[r], data, &own, out);
         }
         let found = &mut out[first..];
-        found.sort_by_key(|m| {
-            (
-                m.start,
-                m.end,
-                std::cmp::Reverse(self.rules[m.rule].priority),
-            )
-        });
+        found.sort_by_key(|m| (m.start, m.end, std::cmp::Reverse(self.rules[m.rule].priority)));
         dedup_spans(out, first);
         for m in &mut out[first..] {
             m.allowed = self.allow.on_line(data, m.start, m.end);
@@ -133,19 +115,8 @@ impl Detector {
     }
 
     /// The JWS starting at `h`, reported under the first rule (by priority) that accepts it.
-    fn jws_at(
-        &self,
-        rules: &[usize],
-        data: &[u8],
-        h: usize,
-        sc: &mut Scratch,
-        out: &mut Vec<Match>,
-    ) {
-        let max_len = rules
-            .iter()
-            .map(|&r| self.rules[r].max_len)
-            .max()
-            .unwrap_or(0);
+    fn jws_at(&self, rules: &[usize], data: &[u8], h: usize, sc: &mut Scratch, out: &mut Vec<Match>) {
+        let max_len = rules.iter().map(|&r| self.rules[r].max_len).max().unwrap_or(0);
         let Some(c) = jws::candidate(data, h, max_len) else {
             return;
         };
@@ -158,11 +129,7 @@ impl Detector {
             if secret.len() > rule.max_len {
                 continue;
             }
-            if rule
-                .placeholder
-                .as_ref()
-                .is_some_and(|p| p.rejects(secret, secret))
-            {
+            if rule.placeholder.as_ref().is_some_and(|p| p.rejects(secret, secret)) {
                 return; // a known example is no key under any rule
             }
             if let Some(sign) = &rule.sign
@@ -171,13 +138,7 @@ impl Detector {
             {
                 continue;
             }
-            out.push(Match {
-                rule: r,
-                start: c.start,
-                end: c.end,
-                exp: tok.exp,
-                allowed: false,
-            });
+            out.push(Match { rule: r, start: c.start, end: c.end, exp: tok.exp, allowed: false });
             return;
         }
     }
@@ -200,20 +161,12 @@ impl Detector {
             let id = &rule.info.id;
             for (n, ex) in rule.examples.iter().enumerate() {
                 if !fires(ex, &mut sc) {
-                    bail!(
-                        "{}: rule `{id}`: example {} is not reported by the rule",
-                        rule.source,
-                        n + 1
-                    );
+                    bail!("{}: rule `{id}`: example {} is not reported by the rule", rule.source, n + 1);
                 }
             }
             for (n, neg) in rule.negatives.iter().enumerate() {
                 if fires(neg, &mut sc) {
-                    bail!(
-                        "{}: rule `{id}`: negative {} is reported by the rule",
-                        rule.source,
-                        n + 1
-                    );
+                    bail!("{}: rule `{id}`: negative {} is reported by the rule", rule.source, n + 1);
                 }
             }
         }

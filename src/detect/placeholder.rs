@@ -55,11 +55,7 @@ impl Placeholder {
             group: spec.group,
             known: spec.known.into_iter().map(String::into_bytes).collect(),
             known_sha256,
-            words: spec
-                .words
-                .iter()
-                .map(|w| w.to_ascii_lowercase().into_bytes())
-                .collect(),
+            words: spec.words.iter().map(|w| w.to_ascii_lowercase().into_bytes()).collect(),
             min_entropy: spec.min_entropy,
             max_sequential: spec.max_sequential,
             max_run: spec.max_run,
@@ -88,19 +84,13 @@ impl Placeholder {
         self.known.iter().any(|k| k == body || k == secret)
             || self.has_word(body)
             || self.min_entropy.is_some_and(|m| entropy(body) < m)
-            || self
-                .max_sequential
-                .is_some_and(|m| sequential_ratio(body) > m)
+            || self.max_sequential.is_some_and(|m| sequential_ratio(body) > m)
             || self.max_run.is_some_and(|m| longest_run(body) > m)
-            || self
-                .max_period
-                .is_some_and(|m| period(body).is_some_and(|p| p <= m))
+            || self.max_period.is_some_and(|m| period(body).is_some_and(|p| p <= m))
     }
 
     fn has_word(&self, body: &[u8]) -> bool {
-        self.words
-            .iter()
-            .any(|w| body.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w)))
+        self.words.iter().any(|w| body.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w)))
     }
 }
 
@@ -145,9 +135,7 @@ pub fn sequential_ratio(s: &[u8]) -> f64 {
     }
     let step = |a: u8, b: u8| (a as i16 - b as i16).abs() == 1;
     let hits = (0..s.len() - 1)
-        .filter(|&i| {
-            step(s[i], s[i + 1]) || (i + 2 < s.len() && s[i + 2] as i16 - s[i] as i16 == 1)
-        })
+        .filter(|&i| step(s[i], s[i + 1]) || (i + 2 < s.len() && s[i + 2] as i16 - s[i] as i16 == 1))
         .count();
     hits as f64 / (s.len() - 1) as f64
 }
@@ -212,11 +200,7 @@ mod tests {
                     alphabet[(x % 62) as usize]
                 })
                 .collect();
-            assert!(
-                !p.rejects(&body, &body),
-                "{}",
-                String::from_utf8_lossy(&body)
-            );
+            assert!(!p.rejects(&body, &body), "{}", String::from_utf8_lossy(&body));
         }
     }
 

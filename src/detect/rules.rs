@@ -100,13 +100,11 @@ pub struct Rule {
 
 /// Parse one rule file. `source` names it in errors; `builtin` marks the embedded files.
 pub fn parse(source: &str, text: &str, builtin: bool) -> Result<Vec<Rule>> {
-    let file: RuleFile =
-        toml::from_str(text).with_context(|| format!("{source}: not a valid rule file"))?;
+    let file: RuleFile = toml::from_str(text).with_context(|| format!("{source}: not a valid rule file"))?;
     let mut out = Vec::with_capacity(file.rules.len());
     for spec in file.rules {
         let id = spec.id.clone();
-        let rule =
-            compile(spec, source, builtin).with_context(|| format!("{source}: rule `{id}`"))?;
+        let rule = compile(spec, source, builtin).with_context(|| format!("{source}: rule `{id}`"))?;
         out.push(rule);
     }
     Ok(out)
@@ -169,9 +167,7 @@ fn compile(spec: RuleSpec, source: &str, builtin: bool) -> Result<Rule> {
 fn validate_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
     if !ok {
         bail!("rule id must be 1-64 characters of a-z, 0-9, '-', '_', '.'");
     }
@@ -183,11 +179,7 @@ fn compile_pattern(p: &str) -> Result<Regex> {
         .size_limit(8 << 20)
         .build()
         .with_context(|| "invalid `pattern`")?;
-    if re
-        .capture_names()
-        .flatten()
-        .any(|n| n != "secret" && n != "body")
-    {
+    if re.capture_names().flatten().any(|n| n != "secret" && n != "body") {
         bail!("`pattern` may name only the groups `secret` and `body`");
     }
     Ok(re)
@@ -211,11 +203,7 @@ mod tests {
         let rules = builtin().unwrap();
         let ids: Vec<_> = rules.iter().map(|r| r.info.id.as_str()).collect();
         assert_eq!(ids, ["lfk-secret-key", "lofty-api-key", "jws-token"]);
-        assert!(
-            rules
-                .iter()
-                .all(|r| !r.examples.is_empty() && !r.negatives.is_empty())
-        );
+        assert!(rules.iter().all(|r| !r.examples.is_empty() && !r.negatives.is_empty()));
         assert!(rules[0].info.revocable && rules[1].info.revocable && !rules[2].info.revocable);
     }
 
@@ -224,15 +212,15 @@ mod tests {
         let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\ncolour='red'\n";
         let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
         assert!(err.contains("user.toml") && err.contains("colour"), "{err}");
-        let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='(a'\n";
+        let bad =
+            "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='(a'\n";
         let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
-        assert!(
-            err.contains("rule `x`") && err.contains("invalid `pattern`"),
-            "{err}"
-        );
-        let bad = "[[rules]]\nid='X Y'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\n";
+        assert!(err.contains("rule `x`") && err.contains("invalid `pattern`"), "{err}");
+        let bad =
+            "[[rules]]\nid='X Y'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\n";
         assert!(parse("u.toml", bad, false).is_err());
-        let bad = "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\nkind='jws'\n";
+        let bad =
+            "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\nkind='jws'\n";
         assert!(parse("u.toml", bad, false).is_err());
     }
 }

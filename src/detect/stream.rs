@@ -68,15 +68,8 @@ pub fn scan_reader_chunked<R: Read>(
     sc: &mut StreamScratch,
     out: &mut Vec<Hit>,
 ) -> io::Result<u64> {
-    assert!(
-        chunk > MAX_TOKEN + 2 * LOOK,
-        "chunk too small for the overlap"
-    );
-    let StreamScratch {
-        buf,
-        det: dsc,
-        matches,
-    } = sc;
+    assert!(chunk > MAX_TOKEN + 2 * LOOK, "chunk too small for the overlap");
+    let StreamScratch { buf, det: dsc, matches } = sc;
     buf.clear();
     let (mut base, mut own_from, mut total) = (0u64, 0usize, 0u64);
     let mut lines = Lines::default();
@@ -85,11 +78,7 @@ pub fn scan_reader_chunked<R: Read>(
         let got = (&mut r).take(want).read_to_end(buf)? as u64;
         total += got;
         let eof = got < want;
-        let own_to = if eof {
-            buf.len()
-        } else {
-            buf.len() - MAX_TOKEN - LOOK
-        };
+        let own_to = if eof { buf.len() } else { buf.len() - MAX_TOKEN - LOOK };
         matches.clear();
         det.scan(buf, own_from..own_to, dsc, matches);
         to_hits(matches, buf, base, &mut lines, out);
@@ -133,11 +122,7 @@ struct Lines {
 
 impl Default for Lines {
     fn default() -> Self {
-        Lines {
-            pos: 0,
-            line: 1,
-            col: 1,
-        }
+        Lines { pos: 0, line: 1, col: 1 }
     }
 }
 

@@ -15,10 +15,7 @@ fn corpus(rng: &mut Rng, len: usize, chunk: usize) -> Vec<u8> {
     while data.len() < len {
         let near = boundary.saturating_sub(data.len());
         if near < 200 {
-            data.extend(std::iter::repeat_n(
-                b'.',
-                near.saturating_sub(rng.next() as usize % 60),
-            ));
+            data.extend(std::iter::repeat_n(b'.', near.saturating_sub(rng.next() as usize % 60)));
             boundary += chunk - MAX_TOKEN - 2 * LOOK;
         }
         match rng.next() % 9 {
@@ -42,14 +39,9 @@ fn chunked_equals_whole() {
         let mut whole = Vec::new();
         scan_bytes(&det, &data, &mut StreamScratch::default(), &mut whole);
         let mut chunked = Vec::new();
-        let n = scan_reader_chunked(
-            &det,
-            data.as_slice(),
-            chunk,
-            &mut StreamScratch::default(),
-            &mut chunked,
-        )
-        .unwrap();
+        let n =
+            scan_reader_chunked(&det, data.as_slice(), chunk, &mut StreamScratch::default(), &mut chunked)
+                .unwrap();
         assert_eq!(n, data.len() as u64);
         assert!(whole.len() > 50, "corpus has keys");
         assert_eq!(chunked, whole, "chunk size {chunk}");
@@ -60,14 +52,8 @@ fn chunked_equals_whole() {
 fn empty_and_tiny_inputs() {
     let det = detector();
     let mut out = Vec::new();
-    assert_eq!(
-        scan_reader(&det, &b""[..], &mut StreamScratch::default(), &mut out).unwrap(),
-        0
-    );
-    assert_eq!(
-        scan_reader(&det, &b"x"[..], &mut StreamScratch::default(), &mut out).unwrap(),
-        1
-    );
+    assert_eq!(scan_reader(&det, &b""[..], &mut StreamScratch::default(), &mut out).unwrap(), 0);
+    assert_eq!(scan_reader(&det, &b"x"[..], &mut StreamScratch::default(), &mut out).unwrap(), 1);
     assert!(out.is_empty());
 }
 
@@ -77,15 +63,7 @@ fn lines_and_columns() {
     let key = Rng::new(21).lfk();
     let data = format!("one\ntwo\n\nabc {key} {key}\nλ{key}");
     let mut out = Vec::new();
-    scan_bytes(
-        &det,
-        data.as_bytes(),
-        &mut StreamScratch::default(),
-        &mut out,
-    );
-    let pos: Vec<_> = out
-        .iter()
-        .map(|h| (h.line, h.column, h.end_line, h.end_column))
-        .collect();
+    scan_bytes(&det, data.as_bytes(), &mut StreamScratch::default(), &mut out);
+    let pos: Vec<_> = out.iter().map(|h| (h.line, h.column, h.end_line, h.end_column)).collect();
     assert_eq!(pos, [(4, 5, 4, 52), (4, 53, 4, 100), (5, 2, 5, 49)]);
 }

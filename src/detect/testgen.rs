@@ -21,9 +21,7 @@ impl Rng {
     }
     pub fn alnum(&mut self, n: usize) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| A[(self.next() % 62) as usize] as char)
-            .collect()
+        (0..n).map(|_| A[(self.next() % 62) as usize] as char).collect()
     }
     pub fn lfk(&mut self) -> String {
         format!("lfk_sk_{}", self.alnum(40))
@@ -31,12 +29,7 @@ impl Rng {
     /// A JWS with these header and payload JSON texts and `sig_len` random signature bytes.
     pub fn jws(&mut self, header: &str, payload: &str, sig_len: usize) -> String {
         let b = |x: &[u8]| URL_SAFE_NO_PAD.encode(x);
-        format!(
-            "{}.{}.{}",
-            b(header.as_bytes()),
-            b(payload.as_bytes()),
-            b(&self.bytes(sig_len))
-        )
+        format!("{}.{}.{}", b(header.as_bytes()), b(payload.as_bytes()), b(&self.bytes(sig_len)))
     }
     /// A live Lofty API key (scope in the payload, `exp` in 2100).
     pub fn lofty(&mut self) -> String {

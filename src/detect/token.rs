@@ -47,13 +47,7 @@ pub fn at_anchor(
 }
 
 /// Rules with no anchors: every match whose start is in `own`.
-pub fn everywhere(
-    rule_idx: usize,
-    rule: &Rule,
-    data: &[u8],
-    own: &Range<usize>,
-    out: &mut Vec<Match>,
-) {
+pub fn everywhere(rule_idx: usize, rule: &Rule, data: &[u8], own: &Range<usize>, out: &mut Vec<Match>) {
     let re: &Regex = rule.pattern.as_ref().expect("regex rules have a pattern");
     let hay = &data[..data.len().min(own.end + rule.max_len)];
     let mut pos = own.start.saturating_sub(rule.max_len);
@@ -69,35 +63,19 @@ pub fn everywhere(
     }
 }
 
-fn confirm(
-    rule_idx: usize,
-    rule: &Rule,
-    caps: &Captures,
-    own: &Range<usize>,
-    out: &mut Vec<Match>,
-) {
-    let secret = caps
-        .name("secret")
-        .unwrap_or_else(|| caps.get(0).expect("group 0"));
+fn confirm(rule_idx: usize, rule: &Rule, caps: &Captures, own: &Range<usize>, out: &mut Vec<Match>) {
+    let secret = caps.name("secret").unwrap_or_else(|| caps.get(0).expect("group 0"));
     if !own.contains(&secret.start()) || secret.is_empty() {
         return;
     }
     if let Some(p) = &rule.placeholder {
         let body = match p.group.as_deref() {
-            Some("body") => caps
-                .name("body")
-                .map_or(secret.as_bytes(), |b| b.as_bytes()),
+            Some("body") => caps.name("body").map_or(secret.as_bytes(), |b| b.as_bytes()),
             _ => secret.as_bytes(),
         };
         if p.rejects(secret.as_bytes(), body) {
             return;
         }
     }
-    out.push(Match {
-        rule: rule_idx,
-        start: secret.start(),
-        end: secret.end(),
-        exp: None,
-        allowed: false,
-    });
+    out.push(Match { rule: rule_idx, start: secret.start(), end: secret.end(), exp: None, allowed: false });
 }

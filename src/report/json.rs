@@ -59,6 +59,8 @@ struct JsonSummary {
     allowlisted: u64,
     files_scanned: u64,
     bytes_scanned: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commits_scanned: Option<u64>,
     skipped: BTreeMap<&'static str, u64>,
     read_warnings: u64,
 }
@@ -98,10 +100,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = r.summary;
     let report = JsonReport {
         schema_version: 1,
-        tool: Tool {
-            name: "loftyscan",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool { name: "loftyscan", version: env!("CARGO_PKG_VERSION") },
         findings,
         summary: JsonSummary {
             findings: r.findings.len(),
@@ -110,6 +109,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             allowlisted: s.allowlisted,
             files_scanned: s.stats.files,
             bytes_scanned: s.stats.bytes,
+            commits_scanned: s.stats.commits,
             skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
             read_warnings: s.warnings,
         },

@@ -38,11 +38,7 @@ pub struct Report<'a> {
 impl Report<'_> {
     /// The secret as this report may show it.
     pub fn shown(&self, f: &Finding) -> String {
-        if self.show_secrets {
-            f.secret.expose_str()
-        } else {
-            f.redacted.clone()
-        }
+        if self.show_secrets { f.secret.expose_str() } else { f.redacted.clone() }
     }
 
     /// One fingerprint per finding, parallel to `findings`: the content identity (rule,
@@ -77,11 +73,7 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
 /// "expired DATE" or "expires DATE" for a token that carries `exp`.
 pub fn expiry(f: &Finding) -> Option<String> {
     let t = f.expires_at?;
-    let verb = if f.expired == Some(true) {
-        "expired"
-    } else {
-        "expires"
-    };
+    let verb = if f.expired == Some(true) { "expired" } else { "expires" };
     Some(format!("{verb} {}", iso8601(t, 0)))
 }
 
@@ -102,18 +94,10 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
         serde_json::to_writer_pretty(&mut *w, &list)?;
         return writeln!(w);
     }
-    writeln!(
-        w,
-        "{:<16} {:<8} {:<6} {:<12} {:<18} TITLE",
-        "ID", "LEVEL", "KIND", "ANCHORS", "SOURCE"
-    )?;
+    writeln!(w, "{:<16} {:<8} {:<6} {:<12} {:<18} TITLE", "ID", "LEVEL", "KIND", "ANCHORS", "SOURCE")?;
     for r in rules {
         let kind = format!("{:?}", r.kind).to_lowercase();
-        let anchors = if r.anchors.is_empty() {
-            "(none)".to_string()
-        } else {
-            r.anchors.join(",")
-        };
+        let anchors = if r.anchors.is_empty() { "(none)".to_string() } else { r.anchors.join(",") };
         writeln!(
             w,
             "{:<16} {:<8} {:<6} {:<12} {:<18} {}",
@@ -133,12 +117,7 @@ pub fn iso8601(secs: i64, offset_minutes: i32) -> String {
     let local = secs.saturating_add(offset_minutes as i64 * 60);
     let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    let time = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
+    let time = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
     if offset_minutes == 0 {
         return time + "Z";
     }

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
+    ToolComponent,
 };
 
 use super::{Report, iso8601};
@@ -27,22 +27,13 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .rules(rules)
         .build();
     let fps = r.fingerprints();
-    let results: Vec<SarifResult> = r
-        .findings
-        .iter()
-        .zip(fps)
-        .map(|(f, fp)| result(r, f, fp))
-        .collect();
+    let results: Vec<SarifResult> = r.findings.iter().zip(fps).map(|(f, fp)| result(r, f, fp)).collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .column_kind(json!("unicodeCodePoints"))
         .results(results)
         .build();
-    let sarif = Sarif::builder()
-        .schema(SCHEMA)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
+    let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
     serde_json::to_writer_pretty(&mut *w, &sarif)?;
     writeln!(w)
 }
@@ -61,30 +52,17 @@ fn text(s: &str) -> MultiformatMessageString {
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let info = &rule.info;
     let mut props = BTreeMap::new();
-    props.insert(
-        "security-severity".to_string(),
-        json!(format!("{:.1}", info.security_severity)),
-    );
+    props.insert("security-severity".to_string(), json!(format!("{:.1}", info.security_severity)));
     props.insert("precision".to_string(), json!("very-high"));
-    props.insert(
-        "kind".to_string(),
-        json!(format!("{:?}", rule.kind).to_lowercase()),
-    );
+    props.insert("kind".to_string(), json!(format!("{:?}", rule.kind).to_lowercase()));
     let bag = PropertyBag::builder()
         .tags(vec!["security".to_string(), "secret".to_string()])
         .additional_properties(props)
         .build();
-    let name: String = info
-        .title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .map(capitalise)
-        .collect();
+    let name: String = info.title.split(|c: char| !c.is_ascii_alphanumeric()).map(capitalise).collect();
     let help = MultiformatMessageString::builder()
         .text(info.help.as_str())
-        .markdown(format!(
-            "**{}**\n\n{}\n\n{}",
-            info.title, info.description, info.help
-        ))
+        .markdown(format!("**{}**\n\n{}\n\n{}", info.title, info.description, info.help))
         .build();
     ReportingDescriptor::builder()
         .id(info.id.as_str())
@@ -92,20 +70,14 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         .short_description(text(&info.title))
         .full_description(text(&info.description))
         .help(help)
-        .default_configuration(
-            ReportingConfiguration::builder()
-                .level(json!(info.level.as_str()))
-                .build(),
-        )
+        .default_configuration(ReportingConfiguration::builder().level(json!(info.level.as_str())).build())
         .properties(bag)
         .build()
 }
 
 fn capitalise(word: &str) -> String {
     let mut c = word.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
 }
 
 fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
@@ -121,9 +93,7 @@ fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
         .region(region)
         .build();
     let location = Location::builder().physical_location(physical).build();
-    let state = super::expiry(f)
-        .map(|e| format!(" ({e})"))
-        .unwrap_or_default();
+    let state = super::expiry(f).map(|e| format!(" ({e})")).unwrap_or_default();
     let message = format!("{} {}{state}", f.rule.title, r.shown(f));
     let mut fps = BTreeMap::new();
     fps.insert("primaryLocationLineHash".to_string(), fingerprint);
@@ -134,19 +104,12 @@ fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
         .message(Message::builder().text(message).build())
         .locations(vec![location])
         .partial_fingerprints(fps)
-        .properties(
-            PropertyBag::builder()
-                .additional_properties(properties(f))
-                .build(),
-        )
+        .properties(PropertyBag::builder().additional_properties(properties(f)).build())
         .build()
 }
 
 fn rule_index(r: &Report, f: &Finding) -> i64 {
-    r.rules
-        .iter()
-        .position(|x| x.info.id == f.rule.id)
-        .map_or(-1, |i| i as i64)
+    r.rules.iter().position(|x| x.info.id == f.rule.id).map_or(-1, |i| i as i64)
 }
 
 fn properties(f: &Finding) -> BTreeMap<String, Value> {
@@ -161,10 +124,7 @@ fn properties(f: &Finding) -> BTreeMap<String, Value> {
     if let Provenance::Git { commit } = &f.provenance {
         p.insert("commit".to_string(), json!(commit.id));
         p.insert("author".to_string(), json!(commit.author));
-        p.insert(
-            "date".to_string(),
-            json!(iso8601(commit.time, commit.offset_minutes)),
-        );
+        p.insert("date".to_string(), json!(iso8601(commit.time, commit.offset_minutes)));
     }
     p
 }

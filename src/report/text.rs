@@ -10,11 +10,7 @@ const RESET: &str = "\x1b[0m";
 
 pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}{RESET}")
-        } else {
-            s.to_string()
-        }
+        if color { format!("\x1b[{code}m{s}{RESET}") } else { s.to_string() }
     };
     for f in r.findings {
         let l = &f.location;
@@ -39,9 +35,7 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
 }
 
 fn expiry(f: &Finding) -> String {
-    super::expiry(f)
-        .map(|e| format!(", {e}"))
-        .unwrap_or_default()
+    super::expiry(f).map(|e| format!(", {e}")).unwrap_or_default()
 }
 
 fn provenance(f: &Finding) -> String {
@@ -52,6 +46,7 @@ fn provenance(f: &Finding) -> String {
             crate::finding::escape_bytes(commit.author.as_bytes()),
             iso8601(commit.time, commit.offset_minutes)
         ),
+        Provenance::Staged => " (staged)".to_string(),
         Provenance::File | Provenance::Stdin => String::new(),
     }
 }
@@ -63,12 +58,17 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn summary_line(r: &Report) -> String {
     let s = r.summary;
     let (errors, warnings) = (r.count(Level::Error) as u64, r.count(Level::Warning) as u64);
+    let scanned = match s.stats.commits {
+        Some(c) => {
+            format!("{} from {}", plural(s.stats.files, "blob", "blobs"), plural(c, "commit", "commits"))
+        }
+        None => plural(s.stats.files, "file", "files"),
+    };
     let mut line = format!(
-        "loftyscan: {} ({}, {}) in {} ({}) in {:.2} s",
+        "loftyscan: {} ({}, {}) in {scanned} ({}) in {:.2} s",
         plural(errors + warnings, "finding", "findings"),
         plural(errors, "error", "errors"),
         plural(warnings, "warning", "warnings"),
-        plural(s.stats.files, "file", "files"),
         human_bytes(s.stats.bytes),
         s.elapsed.as_secs_f64(),
     );
@@ -76,12 +76,7 @@ pub fn summary_line(r: &Report) -> String {
         line += &format!("; {} allowlisted", s.allowlisted);
     }
     if !s.stats.skipped.is_empty() {
-        let parts: Vec<String> = s
-            .stats
-            .skipped
-            .iter()
-            .map(|(k, n)| format!("{n} {}", k.as_str()))
-            .collect();
+        let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         line += &format!("; skipped: {}", parts.join(", "));
     }
     if s.warnings > 0 {
@@ -98,9 +93,5 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }

@@ -37,9 +37,7 @@ pub fn scan(
     for p in &opts.paths {
         std::fs::metadata(p).with_context(|| format!("cannot scan '{}'", p.display()))?;
     }
-    let Some((first, rest)) = opts.paths.split_first() else {
-        bail!("no path to scan")
-    };
+    let Some((first, rest)) = opts.paths.split_first() else { bail!("no path to scan") };
     let root = match opts.paths.as_slice() {
         [one] if one.is_dir() => Some(one.clone()),
         _ => None,
@@ -59,13 +57,7 @@ pub fn scan(
         .threads(opts.threads)
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
     let shared = Mutex::new((Vec::new(), Stats::default()));
-    let mut builder = Builder {
-        det,
-        root: root.as_deref(),
-        now,
-        progress,
-        shared: &shared,
-    };
+    let mut builder = Builder { det, root: root.as_deref(), now, progress, shared: &shared };
     wb.build_parallel().visit(&mut builder);
     Ok(shared.into_inner().expect("no visitor panicked"))
 }
@@ -140,8 +132,8 @@ impl Visitor<'_> {
     fn scan_file(&mut self, path: &Path) {
         let shown = RelPath::new(display_bytes(path, self.root));
         self.hits.clear();
-        let result = File::open(path)
-            .and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));
+        let result =
+            File::open(path).and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));
         match result {
             Ok(n) => {
                 self.stats.files += 1;
@@ -150,8 +142,7 @@ impl Visitor<'_> {
             }
             Err(err) => {
                 // Hits found before a read error are kept: nothing found is lost.
-                self.progress
-                    .warn(&format!("cannot read '{}': {err}", shown.escaped()));
+                self.progress.warn(&format!("cannot read '{}': {err}", shown.escaped()));
                 self.stats.skip(SkipReason::Unreadable);
             }
         }

@@ -5,6 +5,7 @@
 //! counts what it scanned and what it skipped, so nothing is skipped silently.
 
 pub mod fs;
+pub mod git;
 pub mod stdin;
 
 use std::collections::BTreeMap;
@@ -20,8 +21,13 @@ pub enum SkipReason {
     NotRegular,
     /// A symbolic link, not followed (`--follow` follows them).
     Symlink,
-    /// Could not be opened or read (the warning on stderr says why).
+    /// Could not be opened or read (the warning on stderr says why); in git mode also a
+    /// missing or corrupt object.
     Unreadable,
+    /// A git blob over `--max-blob-size` (a warning on stderr names it).
+    TooLarge,
+    /// A submodule (gitlink): its commits live in another repository.
+    Submodule,
 }
 
 impl SkipReason {
@@ -30,6 +36,8 @@ impl SkipReason {
             SkipReason::NotRegular => "not a regular file",
             SkipReason::Symlink => "symlink not followed",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::TooLarge => "over --max-blob-size",
+            SkipReason::Submodule => "submodule not followed",
         }
     }
     pub fn key(self) -> &'static str {
@@ -37,15 +45,18 @@ impl SkipReason {
             SkipReason::NotRegular => "not_regular",
             SkipReason::Symlink => "symlink",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::TooLarge => "too_large",
+            SkipReason::Submodule => "submodule",
         }
     }
 }
 
-/// What a source scanned.
+/// What a source scanned. In git mode `files` counts unique blobs and `commits` is set.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     pub files: u64,
     pub bytes: u64,
+    pub commits: Option<u64>,
     pub skipped: BTreeMap<SkipReason, u64>,
 }
 
@@ -56,6 +67,9 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         self.files += other.files;
         self.bytes += other.bytes;
+        if let Some(c) = other.commits {
+            self.commits = Some(self.commits.unwrap_or(0) + c);
+        }
         for (k, v) in &other.skipped {
             *self.skipped.entry(*k).or_default() += v;
         }
@@ -63,20 +77,10 @@ impl Stats {
 }
 
 /// A hit at `path` becomes a finding; `now` decides whether a token's `exp` has passed.
-pub fn to_finding(
-    det: &Detector,
-    hit: Hit,
-    path: RelPath,
-    provenance: Provenance,
-    now: i64,
-) -> Finding {
+pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenance, now: i64) -> Finding {
     let rule = &det.rules[hit.rule];
     let expired = hit.exp.map(|exp| exp <= now);
-    let level = if expired == Some(true) {
-        Level::Warning
-    } else {
-        rule.info.level
-    };
+    let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
     let secret = Secret::new(hit.secret);
     Finding {
         rule: rule.info.clone(),

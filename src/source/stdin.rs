@@ -24,9 +24,7 @@ pub fn scan(det: &Detector, name: &str, now: i64, progress: &Progress) -> (Vec<F
         }
     }
     let path = RelPath::new(name.as_bytes().to_vec());
-    let findings = hits
-        .into_iter()
-        .map(|h| to_finding(det, h, path.clone(), Provenance::Stdin, now))
-        .collect();
+    let findings =
+        hits.into_iter().map(|h| to_finding(det, h, path.clone(), Provenance::Stdin, now)).collect();
     (findings, stats)
 }

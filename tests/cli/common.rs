@@ -31,8 +31,7 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
@@ -50,10 +49,7 @@ pub fn run(cmd: &mut Command) -> Run {
 
 /// `loftyscan ARGS --format json --no-progress`, run in `dir`.
 pub fn scan_json(dir: &Path, args: &[&str]) -> (Value, Run) {
-    let r = run(bin()
-        .current_dir(dir)
-        .args(args)
-        .args(["--format", "json", "--no-progress"]));
+    let r = run(bin().current_dir(dir).args(args).args(["--format", "json", "--no-progress"]));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
     (r.json(), r)
 }
@@ -63,10 +59,7 @@ pub fn findings(v: &Value) -> Vec<Value> {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A small deterministic PRNG; seeds differ per test so every run plants fresh shapes.
@@ -74,10 +67,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
         Rng((seed ^ t).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
     pub fn next(&mut self) -> u64 {
@@ -88,20 +78,13 @@ impl Rng {
     }
     pub fn lfk(&mut self) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let body: String = (0..40)
-            .map(|_| A[(self.next() % 62) as usize] as char)
-            .collect();
+        let body: String = (0..40).map(|_| A[(self.next() % 62) as usize] as char).collect();
         format!("lfk_sk_{body}")
     }
     pub fn jws(&mut self, payload: &str) -> String {
         let sig: Vec<u8> = (0..32).map(|_| self.next() as u8).collect();
         let e = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
-        format!(
-            "{}.{}.{}",
-            e(br#"{"alg":"HS256"}"#),
-            e(payload.as_bytes()),
-            e(&sig)
-        )
+        format!("{}.{}.{}", e(br#"{"alg":"HS256"}"#), e(payload.as_bytes()), e(&sig))
     }
     /// A live Lofty key: THIRD_PARTY_OPERATION scope, expiring in 2100.
     pub fn lofty(&mut self) -> String {
@@ -115,9 +98,7 @@ impl Rng {
 
 /// The raw keys in a fixture file: the lfk_sk_ and eyJ tokens on each line.
 pub fn keys_in(text: &str) -> Vec<String> {
-    let re = regex::Regex::new(
-        r"lfk_sk_[A-Za-z0-9]{40}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
-    )
-    .unwrap();
+    let re = regex::Regex::new(r"lfk_sk_[A-Za-z0-9]{40}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+        .unwrap();
     re.find_iter(text).map(|m| m.as_str().to_string()).collect()
 }

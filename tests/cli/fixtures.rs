@@ -3,11 +3,7 @@
 use crate::common::*;
 
 fn nonempty_lines(path: &std::path::Path) -> usize {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count()
+    std::fs::read_to_string(path).unwrap().lines().filter(|l| !l.trim().is_empty()).count()
 }
 
 #[test]
@@ -35,27 +31,16 @@ fn expired_keys_are_warnings_and_fail_only_with_fail_on_warning() {
     let (v, r) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
     let f = findings(&v);
     assert_eq!(f.len(), nonempty_lines(&path));
-    assert!(
-        f.iter()
-            .all(|x| x["expired"] == true && x["level"] == "warning")
-    );
+    assert!(f.iter().all(|x| x["expired"] == true && x["level"] == "warning"));
     assert_eq!(r.code, 0);
-    let (_, r) = scan_json(
-        &root(),
-        &["dir", path.to_str().unwrap(), "--fail-on", "warning"],
-    );
+    let (_, r) = scan_json(&root(), &["dir", path.to_str().unwrap(), "--fail-on", "warning"]);
     assert_eq!(r.code, 1);
 }
 
 #[test]
 fn clean_fixtures_have_no_findings() {
     let (v, r) = scan_json(&root(), &["dir", "fixtures/clean"]);
-    assert_eq!(
-        findings(&v),
-        Vec::<serde_json::Value>::new(),
-        "{}",
-        r.stdout
-    );
+    assert_eq!(findings(&v), Vec::<serde_json::Value>::new(), "{}", r.stdout);
     assert_eq!(r.code, 0);
     assert!(v["summary"]["files_scanned"].as_u64().unwrap() >= 4);
 }
@@ -75,10 +60,8 @@ fn secret_sha256_is_of_the_exact_secret_text() {
         let path = fixture(&format!("keys/{rule}"));
         let keys = keys_in(&std::fs::read_to_string(&path).unwrap());
         let (v, _) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
-        let got: Vec<String> = findings(&v)
-            .iter()
-            .map(|f| f["secret_sha256"].as_str().unwrap().to_string())
-            .collect();
+        let got: Vec<String> =
+            findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap().to_string()).collect();
         let want: Vec<String> = keys.iter().map(|k| sha256_hex(k)).collect();
         assert_eq!(got, want, "{rule}");
     }

@@ -3,5 +3,7 @@
 
 mod common;
 mod fixtures;
+mod git;
+mod gitrepo;
 mod output;
 mod walk;

@@ -12,10 +12,7 @@ fn write(dir: &Path, rel: &str, text: &str) {
 }
 
 fn paths(v: &serde_json::Value) -> Vec<String> {
-    findings(v)
-        .iter()
-        .map(|f| f["path"].as_str().unwrap().to_string())
-        .collect()
+    findings(v).iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -25,11 +22,7 @@ fn hidden_files_in_git_dir_out_gitignore_honoured() {
     let mut rng = Rng::new(40);
     fs::create_dir(d.join(".git")).unwrap();
     write(d, ".env", &format!("TL={}\n", rng.lfk()));
-    write(
-        d,
-        ".npmrc",
-        &format!("//registry/:_authToken=x\nlofty={}\n", rng.lofty()),
-    );
+    write(d, ".npmrc", &format!("//registry/:_authToken=x\nlofty={}\n", rng.lofty()));
     write(d, ".git/config", &format!("[x]\nk={}\n", rng.lfk()));
     write(d, ".gitignore", "build/\n*.log\n");
     write(d, "build/out.txt", &format!("{}\n", rng.lfk()));
@@ -40,17 +33,7 @@ fn hidden_files_in_git_dir_out_gitignore_honoured() {
     let (v, r) = scan_json(d, &["dir", "."]);
     assert_eq!(paths(&v), [".env", ".npmrc", "src/app.py"], "{}", r.stdout);
     let (v, _) = scan_json(d, &["dir", ".", "--no-ignore"]);
-    assert_eq!(
-        paths(&v),
-        [
-            ".env",
-            ".npmrc",
-            "build/out.txt",
-            "debug.log",
-            "src/app.py",
-            "vendor/lib.js"
-        ]
-    );
+    assert_eq!(paths(&v), [".env", ".npmrc", "build/out.txt", "debug.log", "src/app.py", "vendor/lib.js"]);
     // Scanning the directory from outside: paths stay relative to it.
     let (v, _) = scan_json(d.parent().unwrap(), &["dir", d.to_str().unwrap()]);
     assert_eq!(paths(&v), [".env", ".npmrc", "src/app.py"]);
@@ -76,13 +59,7 @@ fn symlinks_not_followed_and_fifos_never_opened() {
     std::os::unix::fs::symlink(d.join("real/key.env"), d.join("link.env")).unwrap();
     std::os::unix::fs::symlink(d, d.join("real/loop")).unwrap();
     let fifo = d.join("pipe");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let (v, _) = scan_json(d, &["dir", "."]);
     assert_eq!(paths(&v), ["real/key.env"]);
     assert_eq!(v["summary"]["skipped"]["symlink"], 2);
@@ -106,20 +83,10 @@ fn odd_file_names_do_not_break_any_format() {
     fs::write(tmp.path().join(name), format!("{}\n", Rng::new(43).lfk())).unwrap();
     let (v, _) = scan_json(tmp.path(), &["dir", "."]);
     assert_eq!(paths(&v), ["we\u{fffd}ird\nname:1.env"]);
-    let r = run(bin()
-        .current_dir(tmp.path())
-        .args(["dir", ".", "--format", "sarif"]));
-    assert!(
-        r.stdout.contains("\"uri\": \"we%FFird%0Aname%3A1.env\""),
-        "{}",
-        r.stdout
-    );
+    let r = run(bin().current_dir(tmp.path()).args(["dir", ".", "--format", "sarif"]));
+    assert!(r.stdout.contains("\"uri\": \"we%FFird%0Aname%3A1.env\""), "{}", r.stdout);
     let r = run(bin().current_dir(tmp.path()).args(["dir", "."]));
-    assert!(
-        r.stdout.starts_with("we\\xffird\\nname:1.env:1:1: error"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("we\\xffird\\nname:1.env:1:1: error"), "{}", r.stdout);
 }
 
 #[test]
@@ -144,10 +111,7 @@ fn empty_binary_and_minified_files() {
     let f = findings(&v);
     assert_eq!(paths(&v), ["app.bin", "bundle.min.js"]);
     assert_eq!(f[0]["secret_sha256"], sha256_hex(&key));
-    assert_eq!(
-        (f[1]["line"].as_u64(), f[1]["column"].as_u64()),
-        (Some(1), Some(col as u64 - 1))
-    );
+    assert_eq!((f[1]["line"].as_u64(), f[1]["column"].as_u64()), (Some(1), Some(col as u64 - 1)));
     assert_eq!(v["summary"]["files_scanned"], 3);
 }
 
@@ -168,9 +132,5 @@ fn unreadable_file_is_a_counted_warning_and_the_scan_goes_on() {
     let (v, r) = scan_json(d, &["dir", "."]);
     assert_eq!(paths(&v), ["open.env"]);
     assert_eq!(v["summary"]["skipped"]["unreadable"], 1);
-    assert!(
-        r.stderr.contains("warning: cannot read 'locked.env'"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("warning: cannot read 'locked.env'"), "{}", r.stderr);
 }

@@ -1,0 +1,149 @@
+//! Change-based modes: a commit range (CI) and the index (pre-commit).
+//!
+//! Takes a range `A..B` or the index; gives only the secrets that were added: found in a
+//! blob a commit (or the index) put at a path, and not already at that path in the
+//! commit's parents (or in HEAD). Cost follows the size of the change, not the repository:
+//! only changed subtrees are read and only changed blobs (and their previous versions,
+//! to tell old secrets from new) are scanned.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::{Context, Result, bail};
+use git2::{Delta, DiffOptions, FileMode, Oid, Repository};
+
+use super::tree::{self, Paths, Walked};
+use super::{Ctx, Occurrence, blobs, order};
+use crate::finding::{Finding, Provenance};
+use crate::source::{SkipReason, Stats};
+
+/// `loftyscan git --range A..B`.
+pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
+    let (a, b) = match spec.split_once("..") {
+        Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
+        _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
+    };
+    let rev = |r: &str| {
+        repo.revparse_single(r)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| anyhow::anyhow!("--range: unknown revision '{r}' ({})", e.message()))
+    };
+    let (from, to) = (rev(a)?, rev(b)?);
+    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
+    walk.push(to.id())?;
+    walk.hide(from.id())?;
+    let commits = order::topo(repo, walk)?;
+    let (mut paths, mut walked) = (Paths::new(), Walked::default());
+    let mut occurrences = Vec::new();
+    for (i, node) in commits.iter().enumerate() {
+        let parent_trees: Vec<Oid> =
+            node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
+        added_by(repo, &mut paths, &mut walked, node.tree, &parent_trees, i as u32, &mut occurrences);
+    }
+    let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
+    super::history::report_walk(ctx, &walked, &mut stats);
+    let infos = super::infos(&commits);
+    let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
+    finish(repo, ctx, &paths, occurrences, stats, &provenance)
+}
+
+/// The blobs commit tree `tree` put at paths where none of its parents had them: changed
+/// relative to every parent (a merge adds only what no side had).
+fn added_by(
+    repo: &Repository,
+    paths: &mut Paths,
+    walked: &mut Walked,
+    tree: Oid,
+    parents: &[Oid],
+    order: u32,
+    out: &mut Vec<Occurrence>,
+) {
+    let mut per_path: BTreeMap<u32, (Oid, Vec<Oid>, usize)> = BTreeMap::new();
+    let sides: Vec<Option<Oid>> =
+        if parents.is_empty() { vec![None] } else { parents.iter().map(|&p| Some(p)).collect() };
+    for side in &sides {
+        tree::changes(repo, paths, tree, *side, walked, &mut |c| {
+            let slot = per_path.entry(c.path).or_insert((c.blob, Vec::new(), 0));
+            slot.1.extend(c.old);
+            slot.2 += 1;
+        });
+    }
+    for (path, (blob, old, changed_sides)) in per_path {
+        if changed_sides == sides.len() {
+            out.push(Occurrence { blob, path, order, old });
+        }
+    }
+}
+
+/// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
+/// database as staged (never the working tree). Works before the first commit.
+pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+    let index = repo.index().context("cannot read the index")?;
+    let head_tree = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(_) => None, // no commit yet: everything staged is new
+    };
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true);
+    let diff = repo
+        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+        .context("cannot compare the index with HEAD")?;
+    let (mut paths, mut stats) = (Paths::new(), Stats::default());
+    let mut occurrences = Vec::new();
+    for delta in diff.deltas() {
+        let (new, old) = (delta.new_file(), delta.old_file());
+        let path = paths.intern_path(new.path_bytes().unwrap_or_default());
+        match delta.status() {
+            Delta::Added | Delta::Modified | Delta::Typechange => {}
+            Delta::Conflicted => {
+                ctx.progress
+                    .warn(&format!("'{}' is unmerged in the index: not scanned", paths.escaped(path)));
+                stats.skip(SkipReason::Unreadable);
+                continue;
+            }
+            _ => continue,
+        }
+        if new.mode() == FileMode::Commit {
+            stats.skip(SkipReason::Submodule);
+            continue;
+        }
+        let is_blob = |m: FileMode| matches!(m, FileMode::Blob | FileMode::BlobExecutable | FileMode::Link);
+        let old_blob = (is_blob(old.mode()) && !old.id().is_zero()).then(|| old.id());
+        occurrences.push(Occurrence { blob: new.id(), path, order: 0, old: old_blob.into_iter().collect() });
+    }
+    finish(repo, ctx, &paths, occurrences, stats, &|_| Provenance::Staged)
+}
+
+/// Scan the new and old blobs of `occurrences` once each and keep the added secrets.
+fn finish(
+    repo: &Repository,
+    ctx: &Ctx,
+    paths: &Paths,
+    occurrences: Vec<Occurrence>,
+    mut stats: Stats,
+    provenance: &dyn Fn(u32) -> Provenance,
+) -> Result<(Vec<Finding>, Stats)> {
+    let mut seen = HashSet::new();
+    let mut where_: HashMap<Oid, u32> = HashMap::new();
+    let mut oids = Vec::new();
+    for o in &occurrences {
+        for &b in std::iter::once(&o.blob).chain(&o.old) {
+            where_.entry(b).or_insert(o.path);
+            if seen.insert(b) {
+                oids.push(b);
+            }
+        }
+    }
+    ctx.progress.bar("scanning blobs", oids.len() as u64, "blobs");
+    let describe = |oid: Oid| where_.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
+    let job = blobs::BlobJob {
+        git_dir: repo.path(),
+        det: ctx.det,
+        max_size: ctx.opts.max_blob_size,
+        threads: ctx.opts.threads,
+        progress: ctx.progress,
+        describe: &describe,
+    };
+    let scanned = blobs::scan(&job, &oids)?;
+    stats.merge(&scanned.stats);
+    Ok((super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance), stats))
+}

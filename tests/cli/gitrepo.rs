@@ -1,0 +1,112 @@
+//! Git repositories built with git2 in temporary directories, one commit per call, each
+//! commit given as its full set of files.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{FileMode, Oid, Repository, Signature, Time};
+
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+    pub repo: Repository,
+    clock: Cell<i64>,
+}
+
+pub type Files<'a> = &'a [(&'a str, &'a str)];
+
+impl TestRepo {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        TestRepo { dir, repo, clock: Cell::new(1_700_000_000) }
+    }
+
+    pub fn bare() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        TestRepo { dir, repo, clock: Cell::new(1_700_000_000) }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A tree holding exactly `files` (paths with `/` make subtrees).
+    pub fn tree(&self, files: Files) -> Oid {
+        let mut map: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut blobs = Vec::new();
+        for (path, text) in files {
+            match path.split_once('/') {
+                Some((dir, rest)) => {
+                    map.entry(dir.to_string()).or_default().push((rest.into(), text.to_string()))
+                }
+                None => blobs.push((path.to_string(), self.repo.blob(text.as_bytes()).unwrap())),
+            }
+        }
+        let mut tb = self.repo.treebuilder(None).unwrap();
+        for (name, oid) in blobs {
+            tb.insert(name, oid, FileMode::Blob.into()).unwrap();
+        }
+        for (dir, entries) in map {
+            let refs: Vec<(&str, &str)> = entries.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            tb.insert(dir, self.tree(&refs), FileMode::Tree.into()).unwrap();
+        }
+        tb.write().unwrap()
+    }
+
+    /// Commit `files` on top of `parents`, updating `refname` (e.g. "refs/heads/main").
+    /// Author dates advance by an hour per commit.
+    pub fn commit(&self, refname: Option<&str>, files: Files, parents: &[Oid], msg: &str) -> Oid {
+        let tree_id = self.tree(files);
+        self.commit_tree(refname, tree_id, parents, msg)
+    }
+
+    pub fn commit_tree(&self, refname: Option<&str>, tree_id: Oid, parents: &[Oid], msg: &str) -> Oid {
+        self.clock.set(self.clock.get() + 3600);
+        let sig = Signature::new("Ann Dev", "ann@example.org", &Time::new(self.clock.get(), 60)).unwrap();
+        let tree = self.repo.find_tree(tree_id).unwrap();
+        let parents: Vec<_> = parents.iter().map(|p| self.repo.find_commit(*p).unwrap()).collect();
+        let refs: Vec<_> = parents.iter().collect();
+        let oid = self.repo.commit(None, &sig, &sig, msg, &tree, &refs).unwrap();
+        if let Some(r) = refname {
+            self.repo.reference(r, oid, true, msg).unwrap();
+        }
+        oid
+    }
+
+    /// Point HEAD at `refname` (a branch, possibly not created yet).
+    pub fn head_to(&self, refname: &str) {
+        self.repo.set_head(refname).unwrap();
+    }
+
+    /// Stage `text` at `path` in the index (writing the blob), without touching the work tree.
+    pub fn stage(&self, path: &str, text: &str) {
+        let mut index = self.repo.index().unwrap();
+        let oid = self.repo.blob(text.as_bytes()).unwrap();
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: text.len() as u32,
+            id: oid,
+            flags: path.len() as u16,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        index.add(&entry).unwrap();
+        index.write().unwrap();
+    }
+
+    /// Make the index match commit `oid`'s tree (as after a checkout).
+    pub fn reset_index(&self, oid: Oid) {
+        let tree = self.repo.find_commit(oid).unwrap().tree().unwrap();
+        let mut index = self.repo.index().unwrap();
+        index.read_tree(&tree).unwrap();
+        index.write().unwrap();
+    }
+}
