@@ -90,6 +90,17 @@ pub struct Common {
     /// Lowest level that makes the exit status 1
     #[arg(long, global = true, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Run CMD (through `sh -c`, in the scanned root) once per unique live key found; it gets
+    /// one JSON object on standard input and exits 0 when it revoked the key
+    #[arg(long, global = true, value_name = "CMD")]
+    pub revoke_hook: Option<String>,
+    /// Seconds a revoke hook may run before its process group is killed
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0,
+          value_parser = crate::config::parse_seconds)]
+    pub revoke_timeout: f64,
+    /// Show (redacted) what the revoke hook would receive, and call nothing
+    #[arg(long, global = true, requires = "revoke_hook")]
+    pub revoke_dry_run: bool,
     /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
+use crate::revoke::RevokeConfig;
 use crate::source::git::GitMode;
 
 pub enum Mode {
@@ -30,6 +31,7 @@ pub struct Config {
     pub color: bool,
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
     pub now: i64,
+    pub revoke: Option<RevokeConfig>,
 }
 
 pub fn resolve(cli: Cli) -> Result<Config> {
@@ -66,7 +68,13 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     };
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let revoke = c.revoke_hook.map(|cmd| RevokeConfig {
+        cmd,
+        timeout: std::time::Duration::from_secs_f64(c.revoke_timeout),
+        dry_run: c.revoke_dry_run,
+    });
     Ok(Config {
+        revoke,
         mode,
         format: c.format,
         output: c.output,
@@ -97,6 +105,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
+}
+
+/// Seconds, more than 0 and at most a day (fractions allowed: `0.5`).
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod finding;
 mod pipeline;
 mod progress;
 mod report;
+mod revoke;
 mod source;
 
 use std::process::ExitCode;

@@ -16,6 +16,7 @@ use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
+use crate::revoke;
 use crate::source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +42,23 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     progress.finish();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let (allowed, findings): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.allowed);
+    let revocations = match &cfg.revoke {
+        Some(rc) => Some(revoke::run(rc, &findings, &root_of(&cfg.mode)?, &progress)),
+        None => None,
+    };
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
         allowlisted: allowed.len() as u64,
         elapsed: start.elapsed(),
     };
-    let rep =
-        Report { findings: &findings, summary: &summary, rules: &det.rules, show_secrets: cfg.show_secrets };
+    let rep = Report {
+        findings: &findings,
+        summary: &summary,
+        rules: &det.rules,
+        show_secrets: cfg.show_secrets,
+        revocations: revocations.as_ref(),
+    };
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;
     out.commit()?;
@@ -57,6 +67,19 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
+}
+
+/// The scanned root, where a revoke hook runs: the one directory scanned, the
+/// repository's work tree (its git directory when bare), else the current directory.
+fn root_of(mode: &Mode) -> Result<PathBuf> {
+    Ok(match mode {
+        Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
+        Mode::Git { repo, .. } => {
+            let r = source::git::open(repo)?;
+            r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
+        }
+        _ => PathBuf::from("."),
+    })
 }
 
 /// The source stage: whichever the command names.

@@ -101,8 +101,13 @@ impl Progress {
     /// Print `loftyscan: warning: MSG` and count it. `msg` must hold no secret.
     pub fn warn(&self, msg: &str) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
+        self.note(&format!("warning: {msg}"));
+    }
+
+    /// Print `loftyscan: MSG` on stderr (not counted). `msg` must hold no secret.
+    pub fn note(&self, msg: &str) {
         let print = || {
-            let _ = writeln!(std::io::stderr().lock(), "loftyscan: warning: {msg}");
+            let _ = writeln!(std::io::stderr().lock(), "loftyscan: {msg}");
         };
         match self.lock().as_ref() {
             Some(bar) => bar.suspend(print),

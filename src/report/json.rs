@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Report, iso8601};
 use crate::finding::{Level, Provenance};
+use crate::revoke::Revocation;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -49,6 +50,8 @@ struct JsonFinding<'a> {
     author: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation: Option<&'a Revocation>,
 }
 
 #[derive(Serialize)]
@@ -63,6 +66,15 @@ struct JsonSummary {
     commits_scanned: Option<u64>,
     skipped: BTreeMap<&'static str, u64>,
     read_warnings: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation: Option<RevocationSummary>,
+}
+
+#[derive(Serialize)]
+struct RevocationSummary {
+    revoked: usize,
+    failed: usize,
+    skipped: usize,
 }
 
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
@@ -94,6 +106,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 commit: commit.map(|c| c.id.as_str()),
                 author: commit.map(|c| c.author.as_str()),
                 date: commit.map(|c| iso8601(c.time, c.offset_minutes)),
+                revocation: r.revocation(f),
             }
         })
         .collect();
@@ -112,6 +125,10 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             commits_scanned: s.stats.commits,
             skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
             read_warnings: s.warnings,
+            revocation: r.revocations.map(|_| {
+                let (revoked, failed, skipped) = r.revocation_counts();
+                RevocationSummary { revoked, failed, skipped }
+            }),
         },
     };
     serde_json::to_writer_pretty(&mut *w, &report)?;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::cli::Format;
 use crate::detect::rules::Rule;
 use crate::finding::Finding;
+use crate::revoke::{Revocation, Status};
 use crate::source::Stats;
 
 /// What the scan covered, for the summary line and the JSON/SARIF properties.
@@ -33,6 +34,8 @@ pub struct Report<'a> {
     pub summary: &'a Summary,
     pub rules: &'a [Rule],
     pub show_secrets: bool,
+    /// Revoke hook results by secret SHA-256, when `--revoke-hook` was given.
+    pub revocations: Option<&'a HashMap<[u8; 32], Revocation>>,
 }
 
 impl Report<'_> {
@@ -55,6 +58,18 @@ impl Report<'_> {
                 format!("{}:{n}", &id[..32])
             })
             .collect()
+    }
+
+    /// The revoke hook's result for this finding's secret, if it ran for it.
+    pub fn revocation(&self, f: &Finding) -> Option<&Revocation> {
+        self.revocations.and_then(|m| m.get(&f.sha256))
+    }
+
+    /// Unique secrets by revocation status: (revoked, failed, skipped).
+    pub fn revocation_counts(&self) -> (usize, usize, usize) {
+        let all = self.revocations.into_iter().flat_map(|m| m.values());
+        let n = |st: Status| all.clone().filter(|r| r.status == st).count();
+        (n(Status::Revoked), n(Status::Failed), n(Status::Skipped))
     }
 
     pub fn count(&self, level: crate::finding::Level) -> usize {

@@ -104,7 +104,7 @@ fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
         .message(Message::builder().text(message).build())
         .locations(vec![location])
         .partial_fingerprints(fps)
-        .properties(PropertyBag::builder().additional_properties(properties(f)).build())
+        .properties(PropertyBag::builder().additional_properties(properties(r, f)).build())
         .build()
 }
 
@@ -112,7 +112,7 @@ fn rule_index(r: &Report, f: &Finding) -> i64 {
     r.rules.iter().position(|x| x.info.id == f.rule.id).map_or(-1, |i| i as i64)
 }
 
-fn properties(f: &Finding) -> BTreeMap<String, Value> {
+fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
     let mut p = BTreeMap::new();
     p.insert("secretSha256".to_string(), json!(f.sha256_hex()));
     if let Some(expired) = f.expired {
@@ -125,6 +125,9 @@ fn properties(f: &Finding) -> BTreeMap<String, Value> {
         p.insert("commit".to_string(), json!(commit.id));
         p.insert("author".to_string(), json!(commit.author));
         p.insert("date".to_string(), json!(iso8601(commit.time, commit.offset_minutes)));
+    }
+    if let Some(rev) = r.revocation(f) {
+        p.insert("revocation".to_string(), json!(rev));
     }
     p
 }

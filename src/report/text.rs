@@ -18,9 +18,13 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             Level::Error => paint("1;31", "error"),
             Level::Warning => paint("33", "warning"),
         };
+        let revoked = match r.revocation(f) {
+            Some(rev) => format!(" [revocation {}: {}]", rev.status.as_str(), rev.message),
+            None => String::new(),
+        };
         writeln!(
             w,
-            "{}:{}:{}: {level} {} {} ({}{}){}",
+            "{}:{}:{}: {level} {} {} ({}{}){}{revoked}",
             paint("35", &l.path.escaped()),
             paint("32", &l.line.to_string()),
             l.column,
@@ -78,6 +82,13 @@ pub fn summary_line(r: &Report) -> String {
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         line += &format!("; skipped: {}", parts.join(", "));
+    }
+    if r.revocations.is_some() {
+        let (revoked, failed, skipped) = r.revocation_counts();
+        line += &format!("; {} revoked, {failed} failed", plural(revoked as u64, "key", "keys"));
+        if skipped > 0 {
+            line += &format!(", {skipped} skipped (dry run)");
+        }
     }
     if s.warnings > 0 {
         line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));

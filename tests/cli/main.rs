@@ -6,4 +6,5 @@ mod fixtures;
 mod git;
 mod gitrepo;
 mod output;
+mod revoke;
 mod walk;

@@ -1,0 +1,261 @@
+//! The revoke hook runner: hands each unique live secret to the team's command.
+//!
+//! Takes the reportable findings and the hook settings; gives one [`Revocation`] per
+//! secret (by SHA-256), which the reports attach to every finding of that secret. It never
+//! changes a finding. The command runs through `sh -c` in the scanned root, one at a time,
+//! with one JSON object on standard input (the only place the raw secret goes: never the
+//! arguments or the environment). A hook that outlives `--revoke-timeout` is killed with
+//! its whole process group. Its output is read up to a bound; the first line of its
+//! standard output is the message, with the secret redacted should the hook echo it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Provenance};
+use crate::progress::Progress;
+
+/// Output kept from a hook, per stream.
+const OUTPUT_LIMIT: usize = 64 * 1024;
+
+pub struct RevokeConfig {
+    pub cmd: String,
+    pub timeout: Duration,
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Revoked,
+    Failed,
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Revoked => "revoked",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Revocation {
+    pub status: Status,
+    pub message: String,
+}
+
+/// Would the hook get this finding? Live keys of the revocable families only.
+pub fn wants(f: &Finding) -> bool {
+    f.rule.revocable && f.expired != Some(true) && !f.allowed
+}
+
+/// Run the hook once per unique live secret, in report order. Keyed by secret SHA-256.
+pub fn run(
+    cfg: &RevokeConfig,
+    findings: &[Finding],
+    cwd: &Path,
+    progress: &Progress,
+) -> HashMap<[u8; 32], Revocation> {
+    let mut by_secret: BTreeMap<&[u8], Vec<&Finding>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for f in findings.iter().filter(|f| wants(f)) {
+        let slot = by_secret.entry(f.secret.expose()).or_default();
+        if slot.is_empty() {
+            order.push(f.secret.expose());
+        }
+        slot.push(f);
+    }
+    let mut out = HashMap::new();
+    for secret in order {
+        let group = &by_secret[secret];
+        let first = group[0];
+        let result = if cfg.dry_run {
+            let shown = payload(group, &first.redacted);
+            progress.note(&format!("revoke hook (dry run) would receive: {shown}"));
+            Revocation { status: Status::Skipped, message: "dry run: hook not called".into() }
+        } else {
+            let input = payload(group, &first.secret.expose_str());
+            let r = call(cfg, cwd, &input, first);
+            if r.status == Status::Failed {
+                progress.warn(&format!("revoke hook failed for {}: {}", first.redacted, r.message));
+            }
+            r
+        };
+        out.insert(first.sha256, result);
+    }
+    out
+}
+
+/// The hook's standard input: one JSON object, on one line.
+#[derive(Serialize)]
+struct HookInput<'a> {
+    rule_id: &'a str,
+    secret: &'a str,
+    secret_sha256: String,
+    redacted: &'a str,
+    locations: Vec<HookLocation<'a>>,
+}
+
+#[derive(Serialize)]
+struct HookLocation<'a> {
+    path: String,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+}
+
+fn payload(group: &[&Finding], secret: &str) -> String {
+    let first = group[0];
+    let locations = group
+        .iter()
+        .map(|f| HookLocation {
+            path: f.location.path.lossy(),
+            line: f.location.line,
+            commit: match &f.provenance {
+                Provenance::Git { commit } => Some(commit.id.as_str()),
+                _ => None,
+            },
+        })
+        .collect();
+    let input = HookInput {
+        rule_id: &first.rule.id,
+        secret,
+        secret_sha256: first.sha256_hex(),
+        redacted: &first.redacted,
+        locations,
+    };
+    serde_json::to_string(&input).expect("plain data serializes")
+}
+
+fn call(cfg: &RevokeConfig, cwd: &Path, input: &str, f: &Finding) -> Revocation {
+    let spawned = Command::new("sh")
+        .arg("-c")
+        .arg(&cfg.cmd)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return failed(format!("cannot start `sh -c`: {e}")),
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = input.as_bytes().to_vec();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input); // a hook may exit without reading: not an error
+    });
+    for (i, stream) in
+        [child.stdout.take().map(box_read), child.stderr.take().map(box_read)].into_iter().enumerate()
+    {
+        let tx = tx.clone();
+        let mut stream = stream.expect("piped");
+        std::thread::spawn(move || {
+            let _ = tx.send((i, read_bounded(&mut stream)));
+        });
+    }
+    let outcome = wait(&mut child, cfg.timeout);
+    let mut output = [Vec::new(), Vec::new()];
+    let grace = Instant::now() + Duration::from_secs(2);
+    for _ in 0..2 {
+        match rx.recv_timeout(grace.saturating_duration_since(Instant::now())) {
+            Ok((i, bytes)) => output[i] = bytes,
+            Err(_) => break, // a stray grandchild holds the pipe: stop listening
+        }
+    }
+    let first_line = |b: &[u8]| redacted_line(b, f);
+    match outcome {
+        Waited::Exited(0) => Revocation { status: Status::Revoked, message: first_line(&output[0]) },
+        Waited::Exited(code) => {
+            let why = Some(first_line(&output[0]))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| first_line(&output[1]));
+            failed(format!(
+                "exit status {code}{}",
+                if why.is_empty() { String::new() } else { format!(": {why}") }
+            ))
+        }
+        Waited::Signalled => failed("killed by a signal".into()),
+        Waited::TimedOut => {
+            failed(format!("timed out after {} s; its process group was killed", cfg.timeout.as_secs_f64()))
+        }
+        Waited::Error(e) => failed(format!("cannot wait for the hook: {e}")),
+    }
+}
+
+fn box_read<R: Read + Send + 'static>(r: R) -> Box<dyn Read + Send> {
+    Box::new(r)
+}
+
+fn failed(message: String) -> Revocation {
+    Revocation { status: Status::Failed, message }
+}
+
+enum Waited {
+    Exited(i32),
+    Signalled,
+    TimedOut,
+    Error(std::io::Error),
+}
+
+/// Wait up to `timeout`; past it, SIGKILL the hook's whole process group.
+fn wait(child: &mut Child, timeout: Duration) -> Waited {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                kill_group(child.id()); // leftovers it started in the background
+                return status.code().map_or(Waited::Signalled, Waited::Exited);
+            }
+            Ok(None) if Instant::now() >= deadline => {
+                kill_group(child.id());
+                let _ = child.wait();
+                return Waited::TimedOut;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Waited::Error(e),
+        }
+    }
+}
+
+fn kill_group(pid: u32) {
+    // SAFETY: killpg has no memory effects; the group id is the child's pid (process_group(0)).
+    unsafe {
+        libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+    }
+}
+
+/// Read everything (so the writer never blocks) and keep the first [`OUTPUT_LIMIT`] bytes.
+fn read_bounded(r: &mut dyn Read) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let room = OUTPUT_LIMIT.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..n.min(room)]);
+    }
+    kept
+}
+
+/// The first line, trimmed to 300 characters, control characters escaped, and the secret
+/// replaced by its redacted form.
+fn redacted_line(bytes: &[u8], f: &Finding) -> String {
+    let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let text = String::from_utf8_lossy(line).replace(&f.secret.expose_str(), &f.redacted);
+    let escaped = crate::finding::escape_bytes(text.trim_end_matches('\r').as_bytes());
+    escaped.chars().take(300).collect()
+}
