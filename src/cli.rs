@@ -57,6 +57,10 @@ pub struct GitArgs {
     /// Blobs larger than this are skipped with a counted warning (e.g. 512K, 64M, 1G)
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = crate::config::parse_size)]
     pub max_blob_size: u64,
+    /// Whole history: `pack` decodes every pack in pack order (fast), `odb` reads each
+    /// reachable blob by id (also notices reachable objects that are missing)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub git_engine: crate::source::git::GitEngine,
 }
 
 #[derive(Args, Debug)]

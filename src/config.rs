@@ -10,11 +10,11 @@ use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
-use crate::source::git::GitMode;
+use crate::source::git::{GitEngine, GitMode};
 
 pub enum Mode {
     Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
-    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64 },
+    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64, engine: GitEngine },
     Stdin { name: String },
     Rules,
 }
@@ -52,6 +52,7 @@ pub fn resolve(cli: Cli) -> Result<Config> {
                 (None, false) => GitMode::History,
             },
             max_blob_size: g.max_blob_size,
+            engine: g.git_engine,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
         Command::Rules => Mode::Rules,

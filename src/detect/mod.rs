@@ -8,6 +8,7 @@
 pub mod allow;
 pub mod jws;
 pub mod placeholder;
+pub mod prefilter;
 pub mod rules;
 pub mod stream;
 #[cfg(test)]
@@ -16,7 +17,6 @@ pub mod token;
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{Result, bail};
 
 use allow::AllowMarkers;
@@ -42,7 +42,7 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct Detector {
     pub rules: Vec<Rule>,
-    anchors: AhoCorasick,
+    anchors: prefilter::Prefilter,
     /// For each anchor pattern: the jws rules (priority order) and the regex rules using it.
     by_anchor: Vec<(Vec<usize>, Vec<usize>)>,
     unanchored: Vec<usize>,
@@ -79,7 +79,7 @@ impl Detector {
         for (jws, _) in &mut by_anchor {
             jws.sort_by_key(|&i| std::cmp::Reverse(rules[i].priority));
         }
-        let anchors = AhoCorasickBuilder::new().match_kind(MatchKind::Standard).build(&patterns)?;
+        let anchors = prefilter::Prefilter::new(&patterns)?;
         Ok(Detector { rules, anchors, by_anchor, unanchored, allow: AllowMarkers::new() })
     }
 
@@ -91,18 +91,16 @@ impl Detector {
         let max_back = self.rules.iter().map(|r| r.max_len).max().unwrap_or(0);
         let hay_end = data.len().min(own.end.saturating_add(max_back));
         let hay_start = own.start.min(hay_end);
-        let input = aho_corasick::Input::new(&data[..hay_end]).range(hay_start..hay_end);
-        for hit in self.anchors.find_overlapping_iter(input) {
-            let (jws_rules, regex_rules) = &self.by_anchor[hit.pattern().as_usize()];
-            let h = hit.start();
+        self.anchors.for_each(data, hay_start..hay_end, |k, h| {
+            let (jws_rules, regex_rules) = &self.by_anchor[k];
             if !jws_rules.is_empty() && own.contains(&h) {
-                self.jws_at(jws_rules, data, h, sc, out);
+                self.jws_at(jws_rules, data, h, &mut sc.decode, out);
             }
             for &r in regex_rules {
                 let skip = &mut sc.skip_until[r];
                 token::at_anchor(r, &self.rules[r], data, h, &own, skip, out);
             }
-        }
+        });
         for &r in &self.unanchored {
             token::everywhere(r, &self.rules[r], data, &own, out);
         }
@@ -115,12 +113,12 @@ impl Detector {
     }
 
     /// The JWS starting at `h`, reported under the first rule (by priority) that accepts it.
-    fn jws_at(&self, rules: &[usize], data: &[u8], h: usize, sc: &mut Scratch, out: &mut Vec<Match>) {
+    fn jws_at(&self, rules: &[usize], data: &[u8], h: usize, decode: &mut Vec<u8>, out: &mut Vec<Match>) {
         let max_len = rules.iter().map(|&r| self.rules[r].max_len).max().unwrap_or(0);
         let Some(c) = jws::candidate(data, h, max_len) else {
             return;
         };
-        let Some(tok) = jws::decode(data, &c, &mut sc.decode) else {
+        let Some(tok) = jws::decode(data, &c, decode) else {
             return;
         };
         let secret = &data[c.start..c.end];

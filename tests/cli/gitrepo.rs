@@ -110,3 +110,57 @@ impl TestRepo {
         index.write().unwrap();
     }
 }
+
+impl TestRepo {
+    /// Move every object into one pack written by libgit2's pack builder (with deltas),
+    /// and delete the loose objects.
+    pub fn pack_with_libgit2(&self) {
+        let mut pb = self.repo.packbuilder().unwrap();
+        let mut walk = self.repo.revwalk().unwrap();
+        walk.push_glob("*").unwrap();
+        pb.insert_walk(&mut walk).unwrap();
+        for r in self.repo.references().unwrap().flatten() {
+            if let Some(oid) = r.target() {
+                pb.insert_object(oid, None).unwrap(); // annotated tags
+            }
+        }
+        let objects = self.repo.path().join("objects");
+        pb.write(&objects.join("pack"), 0o644).unwrap();
+        self.remove_loose();
+    }
+
+    /// `git repack -adf` (real git's packs); false when git is not installed.
+    pub fn pack_with_git(&self) -> bool {
+        let ok = std::process::Command::new("git")
+            .args(["repack", "-adfq"])
+            .current_dir(self.repo.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            self.remove_loose();
+        }
+        ok
+    }
+
+    fn remove_loose(&self) {
+        let objects = self.repo.path().join("objects");
+        for e in std::fs::read_dir(&objects).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.len() == 2 && name.chars().all(|c| c.is_ascii_hexdigit()) {
+                std::fs::remove_dir_all(e.path()).unwrap();
+            }
+        }
+    }
+
+    pub fn pack_file(&self) -> std::path::PathBuf {
+        let dir = self.repo.path().join("objects/pack");
+        let mut packs: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+            .collect();
+        assert_eq!(packs.len(), 1);
+        packs.pop().unwrap()
+    }
+}

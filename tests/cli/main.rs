@@ -4,6 +4,7 @@
 mod common;
 mod fixtures;
 mod git;
+mod git_engines;
 mod gitrepo;
 mod output;
 mod revoke;

@@ -71,7 +71,8 @@ fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>)
                 stats.skip(SkipReason::TooLarge);
                 continue;
             }
-            Ok(_) => {}
+            Ok((_, ObjectType::Blob)) => {}
+            Ok(_) => continue, // a loose commit, tree or tag: not content
             Err(e) => {
                 unreadable(job, &mut stats, oid, &e);
                 continue;

@@ -1,9 +1,13 @@
 //! Whole history: every commit reachable from any ref (branches, tags, remotes, HEAD).
 //!
 //! Takes an open repository; gives findings at the oldest commit where each secret
-//! appears at each path. Each commit's tree is compared with its first parent's (already
-//! walked: parents come first), so every (blob, path) pair is met at its first commit and
-//! identical subtrees are never read twice; each unique blob is then scanned once.
+//! appears at each path. Two engines find the same findings:
+//! - `pack`: every blob in the object store is decoded in pack order and scanned first;
+//!   only if some blob has hits are commits and trees walked, to place those blobs.
+//! - `odb`: commits and trees are walked first, then each reachable blob is read by id.
+//!
+//! The walk compares each commit's tree with its first parent's (parents come first), so
+//! every (blob, path) pair is met at its first commit and identical subtrees are skipped.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,47 +15,49 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, Occurrence, blobs, order};
+use super::{Ctx, GitEngine, Occurrence, blobs, order, pack};
 use crate::finding::{Finding, Provenance};
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
 pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    ctx.progress.status("walking history");
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push_glob("*").context("cannot read the repository's refs")?;
-    if repo.head().is_ok() {
-        walk.push_head().context("cannot read HEAD")?;
-    }
     trace("history: start");
-    let commits = order::topo(repo, walk)?;
-    trace(&format!("history: {} commits ordered", commits.len()));
-    let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
-    let (mut paths, mut walked) = (Paths::new(), Walked::default());
-    let mut first: HashMap<(Oid, u32), u32> = HashMap::new();
-    let (mut blobs, mut blob_path) = (Vec::new(), HashMap::new());
-    for (order, node) in commits.iter().enumerate() {
-        let parent_tree = node.parents.first().and_then(|p| tree_of.get(p)).copied();
-        tree::changes(repo, &mut paths, node.tree, parent_tree, &mut walked, &mut |c| {
-            first.entry((c.blob, c.path)).or_insert(order as u32);
-            blob_path.entry(c.blob).or_insert_with(|| {
-                blobs.push(c.blob);
-                c.path
-            });
-        });
-        if order % 256 == 0 {
-            ctx.progress.set_message(format!("{order} commits, {} blobs", blobs.len()));
-        }
+    let use_pack = match ctx.opts.engine {
+        GitEngine::Pack | GitEngine::Auto => pack::usable(repo),
+        GitEngine::Odb => false,
+    };
+    if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
+}
+
+fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+    let all = pack::scan_all_blobs(repo, ctx)?;
+    trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
+    let mut stats = all.stats;
+    if all.hits.is_empty() {
+        stats.commits = Some(commit_walk(repo)?.count() as u64);
+        return Ok((Vec::new(), stats));
     }
-    trace(&format!(
-        "history: trees walked, {} unique blobs, {} (blob, path) pairs",
-        blobs.len(),
-        first.len()
-    ));
+    let commits = ordered_commits(repo, ctx)?;
+    let w = walk(repo, ctx, &commits, &|oid| all.hits.contains_key(&oid));
+    stats.commits = Some(commits.len() as u64);
+    report_walk(ctx, &w.walked, &mut stats);
+    let placed: HashSet<Oid> = w.first.keys().map(|(b, _)| *b).collect();
+    let unplaced = all.hits.keys().filter(|b| !placed.contains(b)).count();
+    if unplaced > 0 {
+        ctx.progress.note(&format!(
+            "{unplaced} blob(s) with secrets are in no commit reachable from a ref (dangling objects): not reported"
+        ));
+    }
+    Ok((finish(ctx, &commits, &w, &all.hits), stats))
+}
+
+fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+    let commits = ordered_commits(repo, ctx)?;
+    let w = walk(repo, ctx, &commits, &|_| true);
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
-    report_walk(ctx, &walked, &mut stats);
-    ctx.progress.bar("scanning blobs", blobs.len() as u64, "blobs");
-    let describe = |oid: Oid| blob_path.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
+    report_walk(ctx, &w.walked, &mut stats);
+    ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
+    let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
     let job = blobs::BlobJob {
         git_dir: repo.path(),
         det: ctx.det,
@@ -60,17 +66,83 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
         progress: ctx.progress,
         describe: &describe,
     };
-    let scanned = blobs::scan(&job, &blobs)?;
+    let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
-    let occurrences: Vec<Occurrence> = first
+    Ok((finish(ctx, &commits, &w, &scanned.hits), stats))
+}
+
+/// Every commit reachable from any ref, unordered.
+fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
+    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
+    walk.push_glob("*").context("cannot read the repository's refs")?;
+    if repo.head().is_ok() {
+        walk.push_head().context("cannot read HEAD")?;
+    }
+    Ok(walk)
+}
+
+fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
+    ctx.progress.status("walking history");
+    let commits = order::topo(repo, commit_walk(repo)?)?;
+    trace(&format!("history: {} commits ordered", commits.len()));
+    Ok(commits)
+}
+
+/// What the tree walk found: each wanted (blob, path) pair's first commit, by order.
+struct Walk {
+    paths: Paths,
+    walked: Walked,
+    first: HashMap<(Oid, u32), u32>,
+    blobs: Vec<Oid>,
+    blob_path: HashMap<Oid, u32>,
+}
+
+fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], wanted: &dyn Fn(Oid) -> bool) -> Walk {
+    let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
+    let mut w = Walk {
+        paths: Paths::new(),
+        walked: Walked::default(),
+        first: HashMap::new(),
+        blobs: Vec::new(),
+        blob_path: HashMap::new(),
+    };
+    for (order, node) in commits.iter().enumerate() {
+        let parent_tree = node.parents.first().and_then(|p| tree_of.get(p)).copied();
+        let Walk { paths, walked, first, blobs, blob_path } = &mut w;
+        tree::changes(repo, paths, node.tree, parent_tree, walked, &mut |c| {
+            if !wanted(c.blob) {
+                return;
+            }
+            first.entry((c.blob, c.path)).or_insert(order as u32);
+            blob_path.entry(c.blob).or_insert_with(|| {
+                blobs.push(c.blob);
+                c.path
+            });
+        });
+        if order % 256 == 0 {
+            ctx.progress.set_message(format!("{order} commits, {} blobs", w.blobs.len()));
+        }
+    }
+    trace(&format!("history: trees walked, {} blobs, {} (blob, path) pairs", w.blobs.len(), w.first.len()));
+    w
+}
+
+fn finish(
+    ctx: &Ctx,
+    commits: &[order::Node],
+    w: &Walk,
+    hits: &HashMap<Oid, Vec<crate::detect::stream::Hit>>,
+) -> Vec<Finding> {
+    let occurrences: Vec<Occurrence> = w
+        .first
         .iter()
-        .filter(|((blob, _), _)| scanned.hits.contains_key(blob))
+        .filter(|((blob, _), _)| hits.contains_key(blob))
         .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
         .collect();
-    let infos = super::infos(&commits);
+    let infos = super::infos(commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
-    Ok((super::assemble(ctx, &scanned.hits, &occurrences, &paths, &provenance), stats))
+    super::assemble(ctx, hits, &occurrences, &w.paths, &provenance)
 }
 
 /// Count (and warn about) what the walk could not follow.

@@ -10,6 +10,7 @@ mod blobs;
 mod changes;
 mod history;
 mod order;
+mod pack;
 mod tree;
 
 use std::collections::HashMap;
@@ -35,9 +36,21 @@ pub enum GitMode {
     Staged,
 }
 
+/// How a whole-history scan reads blobs (`--git-engine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GitEngine {
+    /// `pack` where the repository allows it, else `odb`.
+    Auto,
+    /// Decode every pack in pack order, then place only blobs with hits.
+    Pack,
+    /// Walk commits and trees, then read each reachable blob by id.
+    Odb,
+}
+
 pub struct GitOptions {
     pub repo: PathBuf,
     pub mode: GitMode,
+    pub engine: GitEngine,
     pub max_blob_size: u64,
     pub threads: usize,
 }

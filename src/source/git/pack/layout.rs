@@ -1,0 +1,227 @@
+//! A pack's layout: every object's header, read once in pack order, and the delta forest.
+//!
+//! Takes a `.pack` file and its index; gives, per object (in pack order), its kind, where
+//! its zlib data starts and ends, its declared size and its delta base, plus each object's
+//! delta children. Headers are read sequentially through a 1 MiB window, so the whole pack
+//! costs a handful of reads. Nothing is inflated here.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use anyhow::{Context, Result, bail};
+use git2::Oid;
+
+use super::index::PackIndex;
+
+pub const COMMIT: u8 = 1;
+pub const TREE: u8 = 2;
+pub const BLOB: u8 = 3;
+pub const TAG: u8 = 4;
+const OFS_DELTA: u8 = 6;
+const REF_DELTA: u8 = 7;
+/// `base` of an object that is not a delta.
+pub const NO_BASE: u32 = u32::MAX;
+/// `base` of a delta whose base is not in this pack (see [`Layout::external`]).
+pub const EXTERNAL: u32 = u32::MAX - 1;
+
+pub struct Layout {
+    /// Per object, in pack order: index position (for its id), kind, zlib data range,
+    /// declared size (for a delta: of the delta stream) and base (pack-order index).
+    pub pos: Vec<u32>,
+    pub kind: Vec<u8>,
+    pub start: Vec<u64>,
+    pub end: Vec<u64>,
+    pub size: Vec<u64>,
+    pub base: Vec<u32>,
+    /// REF_DELTA bases outside this pack, by object.
+    pub external: HashMap<u32, Oid>,
+    child_start: Vec<u32>,
+    child_list: Vec<u32>,
+}
+
+impl Layout {
+    pub fn read(file: &File, idx: &PackIndex) -> Result<Self> {
+        let pack_len = file.metadata().context("cannot stat the pack")?.len();
+        let order = idx.by_offset();
+        let n = order.len();
+        let offsets: Vec<u64> = order.iter().map(|&p| idx.offset(p as usize)).collect();
+        let at = |o: u64| offsets.binary_search(&o).ok().map(|i| i as u32);
+        let mut l = Layout {
+            pos: order,
+            kind: Vec::with_capacity(n),
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+            size: Vec::with_capacity(n),
+            base: Vec::with_capacity(n),
+            external: HashMap::new(),
+            child_start: Vec::new(),
+            child_list: Vec::new(),
+        };
+        let mut window = Window::new(file);
+        for (i, &off) in offsets.iter().enumerate() {
+            let end = offsets.get(i + 1).copied().unwrap_or(pack_len.saturating_sub(20));
+            let h = window.header(off).with_context(|| format!("bad object header at pack offset {off}"))?;
+            let base = match h.base {
+                Base::None => NO_BASE,
+                Base::Offset(b) => at(b).with_context(|| format!("delta at {off}: no object at {b}"))?,
+                Base::Id(oid) => match idx.find(&oid).and_then(|p| at(idx.offset(p))) {
+                    Some(b) => b,
+                    None => {
+                        l.external.insert(i as u32, oid);
+                        EXTERNAL
+                    }
+                },
+            };
+            l.kind.push(h.kind);
+            l.start.push(off + h.len as u64);
+            l.end.push(end.max(off + h.len as u64));
+            l.size.push(h.size);
+            l.base.push(base);
+        }
+        l.link();
+        Ok(l)
+    }
+
+    /// Build the children lists (compressed sparse rows).
+    fn link(&mut self) {
+        let n = self.base.len();
+        let mut count = vec![0u32; n + 1];
+        for &b in &self.base {
+            if (b as usize) < n {
+                count[b as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            count[i + 1] += count[i];
+        }
+        let mut fill = count.clone();
+        let mut list = vec![0u32; count[n] as usize];
+        for (i, &b) in self.base.iter().enumerate() {
+            if (b as usize) < n {
+                list[fill[b as usize] as usize] = i as u32;
+                fill[b as usize] += 1;
+            }
+        }
+        self.child_start = count;
+        self.child_list = list;
+    }
+
+    pub fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    pub fn children(&self, i: u32) -> &[u32] {
+        let (a, b) = (self.child_start[i as usize], self.child_start[i as usize + 1]);
+        &self.child_list[a as usize..b as usize]
+    }
+
+    /// Objects with no base in this pack: full objects and deltas on external bases.
+    pub fn roots(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len() as u32).filter(|&i| matches!(self.base[i as usize], NO_BASE | EXTERNAL))
+    }
+
+    /// Number of objects in the delta tree under `i`, `i` included.
+    pub fn subtree_len(&self, i: u32) -> usize {
+        let mut stack = vec![i];
+        let mut n = 0;
+        while let Some(j) = stack.pop() {
+            n += 1;
+            stack.extend_from_slice(self.children(j));
+        }
+        n
+    }
+}
+
+enum Base {
+    None,
+    Offset(u64),
+    Id(Oid),
+}
+
+struct Header {
+    kind: u8,
+    size: u64,
+    base: Base,
+    /// Header length in bytes (the zlib data follows).
+    len: usize,
+}
+
+/// Sequential reads of a pack through a 1 MiB window.
+struct Window<'a> {
+    file: &'a File,
+    buf: Vec<u8>,
+    from: u64,
+}
+
+impl<'a> Window<'a> {
+    fn new(file: &'a File) -> Self {
+        Window { file, buf: Vec::new(), from: 0 }
+    }
+
+    /// At least 32 bytes (or to the end of the file) starting at `off`.
+    fn at(&mut self, off: u64) -> Result<&[u8]> {
+        let have = off >= self.from && off + 32 <= self.from + self.buf.len() as u64;
+        if !have {
+            self.buf.resize(1 << 20, 0);
+            let n = read_full(self.file, &mut self.buf, off)?;
+            self.buf.truncate(n);
+            self.from = off;
+        }
+        Ok(&self.buf[(off - self.from) as usize..])
+    }
+
+    fn header(&mut self, off: u64) -> Result<Header> {
+        let b = self.at(off)?;
+        let mut i = 0;
+        let mut c = *b.first().context("pack ends early")?;
+        let kind = (c >> 4) & 7;
+        let mut size = (c & 15) as u64;
+        let mut shift = 4;
+        while c & 0x80 != 0 {
+            i += 1;
+            c = *b.get(i).context("pack ends early")?;
+            size |= ((c & 0x7f) as u64).checked_shl(shift).context("object size overflows")?;
+            shift += 7;
+        }
+        i += 1;
+        let base = match kind {
+            COMMIT | TREE | BLOB | TAG => Base::None,
+            OFS_DELTA => {
+                let mut c = *b.get(i).context("pack ends early")?;
+                let mut rel = (c & 0x7f) as u64;
+                while c & 0x80 != 0 {
+                    i += 1;
+                    c = *b.get(i).context("pack ends early")?;
+                    rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
+                }
+                i += 1;
+                Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
+            }
+            REF_DELTA => {
+                let id = b.get(i..i + 20).context("pack ends early")?;
+                i += 20;
+                Base::Id(Oid::from_bytes(id).expect("20 bytes"))
+            }
+            k => bail!("unknown object type {k}"),
+        };
+        Ok(Header { kind, size, base, len: i })
+    }
+}
+
+/// `pread` until `buf` is full or the file ends; returns the bytes read.
+pub fn read_full(file: &File, buf: &mut [u8], mut off: u64) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], off) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                off += k as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e).context("cannot read the pack"),
+        }
+    }
+    Ok(n)
+}

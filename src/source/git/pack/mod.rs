@@ -1,0 +1,185 @@
+//! Every blob in the object store, streamed pack by pack in delta-tree order (the `pack`
+//! engine of whole-history scans), then the loose objects.
+//!
+//! Takes a repository; gives the hits of every blob that has any, by id, and counts. No
+//! commit or tree is read here: which commits and paths hold a blob is worked out
+//! afterwards, and only for blobs with hits. A blob stored in several packs is scanned
+//! once. Corrupt pack data and unreadable loose objects are counted warnings.
+
+mod delta;
+mod index;
+mod layout;
+mod resolve;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+
+use self::layout::{BLOB, Layout};
+use self::resolve::{Pack, Visitor};
+use super::{Ctx, blobs};
+use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
+use crate::report::text::human_bytes;
+use crate::source::{SkipReason, Stats};
+
+pub struct AllBlobs {
+    pub hits: HashMap<Oid, Vec<Hit>>,
+    pub stats: Stats,
+}
+
+/// The pack engine reads `objects/` itself; it leaves repositories with alternates
+/// (objects borrowed from elsewhere) to the object-by-object engine.
+pub fn usable(repo: &Repository) -> bool {
+    let objects = repo.path().join("objects");
+    objects.is_dir() && !objects.join("info/alternates").exists()
+}
+
+pub fn scan_all_blobs(repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
+    let objects = repo.path().join("objects");
+    let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
+    let mut done: HashSet<Oid> = HashSet::new();
+    let mut indexes = Vec::new();
+    for (pack_path, idx_path) in packs(&objects)? {
+        let bytes =
+            std::fs::read(&idx_path).with_context(|| format!("cannot read '{}'", idx_path.display()))?;
+        let idx = index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
+        let file =
+            File::open(&pack_path).with_context(|| format!("cannot open '{}'", pack_path.display()))?;
+        let layout = Layout::read(&file, &idx).with_context(|| format!("'{}'", pack_path.display()))?;
+        let pack = Pack { file: &file, idx: &idx, layout: &layout, git_dir: repo.path() };
+        scan_pack(&pack, repo, ctx, &mut done, &mut all);
+        indexes.push(idx);
+    }
+    let loose = loose_objects(&objects, &indexes, &done);
+    if !loose.is_empty() {
+        ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
+        let none = |_: Oid| String::new();
+        let job = blobs::BlobJob {
+            git_dir: repo.path(),
+            det: ctx.det,
+            max_size: ctx.opts.max_blob_size,
+            threads: ctx.opts.threads,
+            progress: ctx.progress,
+            describe: &none,
+        };
+        let scanned = blobs::scan(&job, &loose)?;
+        all.hits.extend(scanned.hits);
+        all.stats.merge(&scanned.stats);
+    }
+    Ok(all)
+}
+
+fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>, all: &mut AllBlobs) {
+    let l = pack.layout;
+    let mut roots = Vec::new();
+    for r in l.roots() {
+        match resolve::root_kind(pack, repo, r) {
+            Some(BLOB) => roots.push((r, BLOB)),
+            Some(_) => {}
+            None => {
+                let oid = pack.idx.oid(l.pos[r as usize] as usize);
+                ctx.progress.warn(&format!("pack object {oid}: its delta base is missing; not scanned"));
+                all.stats.skipped.entry(SkipReason::Unreadable).and_modify(|n| *n += 1).or_insert(1);
+            }
+        }
+    }
+    let total: usize = roots.iter().map(|&(r, _)| l.subtree_len(r)).sum();
+    ctx.progress.bar("scanning blobs", total as u64, "blobs");
+    let skip = &*done;
+    let make = || BlobVisitor {
+        ctx,
+        skip,
+        scratch: StreamScratch::default(),
+        out: AllBlobs { hits: HashMap::new(), stats: Stats::default() },
+        seen: Vec::new(),
+    };
+    let mut seen = Vec::new();
+    for v in resolve::resolve(pack, &roots, ctx.opts.threads, &make) {
+        all.hits.extend(v.out.hits);
+        all.stats.merge(&v.out.stats);
+        seen.extend(v.seen);
+    }
+    done.extend(seen);
+}
+
+struct BlobVisitor<'a> {
+    ctx: &'a Ctx<'a>,
+    skip: &'a HashSet<Oid>,
+    scratch: StreamScratch,
+    out: AllBlobs,
+    seen: Vec<Oid>,
+}
+
+impl Visitor for BlobVisitor<'_> {
+    fn wants(&mut self, oid: Oid, kind: u8, size: u64) -> bool {
+        if kind != BLOB || self.skip.contains(&oid) {
+            return false;
+        }
+        let max = self.ctx.opts.max_blob_size;
+        if size > max {
+            let msg = format!(
+                "blob {oid} is {}, over --max-blob-size {}: not scanned",
+                human_bytes(size),
+                human_bytes(max)
+            );
+            self.ctx.progress.warn(&msg);
+            self.out.stats.skip(SkipReason::TooLarge);
+            return false;
+        }
+        true
+    }
+
+    fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
+        let mut hits = Vec::new();
+        scan_bytes(self.ctx.det, data, &mut self.scratch, &mut hits);
+        if !hits.is_empty() {
+            self.out.hits.insert(oid, hits);
+        }
+        self.out.stats.files += 1;
+        self.out.stats.bytes += data.len() as u64;
+        self.seen.push(oid);
+        self.ctx.progress.item_done(data.len() as u64, "blobs");
+    }
+
+    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize) {
+        let also = if lost > 1 { format!(" (and {} objects built on it)", lost - 1) } else { String::new() };
+        self.ctx.progress.warn(&format!("cannot decode pack object {oid}{also}: {why:#}; not scanned"));
+        *self.out.stats.skipped.entry(SkipReason::Unreadable).or_default() += lost as u64;
+    }
+}
+
+/// `objects/pack/*.pack` that have an `.idx`, sorted.
+fn packs(objects: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let dir = objects.join("pack");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for e in entries {
+        let p = e.with_context(|| format!("cannot list '{}'", dir.display()))?.path();
+        if p.extension().is_some_and(|x| x == "pack") && p.with_extension("idx").is_file() {
+            out.push((p.clone(), p.with_extension("idx")));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Loose objects (`objects/xx/yyyy…`) not already in a pack or scanned.
+fn loose_objects(objects: &Path, packs: &[index::PackIndex], done: &HashSet<Oid>) -> Vec<Oid> {
+    let mut out = Vec::new();
+    for fan in 0..=255u8 {
+        let Ok(entries) = std::fs::read_dir(objects.join(format!("{fan:02x}"))) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(rest) = name.to_str().filter(|n| n.len() == 38) else { continue };
+            let Ok(oid) = Oid::from_str(&format!("{fan:02x}{rest}")) else { continue };
+            if !done.contains(&oid) && packs.iter().all(|p| p.find(&oid).is_none()) {
+                out.push(oid);
+            }
+        }
+    }
+    out.sort();
+    out
+}
