@@ -30,7 +30,15 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
 }
 
 fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let all = pack::scan_all_blobs(repo, ctx)?;
+    // libgit2 only reads commits here (and refs): small pack windows keep memory down.
+    // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(8 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+        let _ = git2::opts::set_cache_max_size(16 << 20);
+    }
+    let store = pack::Store::open(repo)?;
+    let all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = all.stats;
     if all.hits.is_empty() {
@@ -38,22 +46,28 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         return Ok((Vec::new(), stats));
     }
     let commits = ordered_commits(repo, ctx)?;
-    let w = walk(repo, ctx, &commits, &|oid| all.hits.contains_key(&oid));
     stats.commits = Some(commits.len() as u64);
-    report_walk(ctx, &w.walked, &mut stats);
-    let placed: HashSet<Oid> = w.first.keys().map(|(b, _)| *b).collect();
-    let unplaced = all.hits.keys().filter(|b| !placed.contains(b)).count();
+    let roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
+    let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    let mut paths = Paths::new();
+    let (first, unreadable) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    trace(&format!("history: {} (blob, path) pairs placed", first.len()));
+    if unreadable > 0 {
+        *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
+    }
+    let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
+    let unplaced = hit_ids.len() - placed.len();
     if unplaced > 0 {
         ctx.progress.note(&format!(
             "{unplaced} blob(s) with secrets are in no commit reachable from a ref (dangling objects): not reported"
         ));
     }
-    Ok((finish(ctx, &commits, &w, &all.hits), stats))
+    Ok((finish(ctx, &commits, &paths, &first, &all.hits), stats))
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let commits = ordered_commits(repo, ctx)?;
-    let w = walk(repo, ctx, &commits, &|_| true);
+    let w = walk(repo, ctx, &commits);
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
@@ -69,7 +83,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
-    Ok((finish(ctx, &commits, &w, &scanned.hits), stats))
+    Ok((finish(ctx, &commits, &w.paths, &w.first, &scanned.hits), stats))
 }
 
 /// Every commit reachable from any ref, unordered.
@@ -98,7 +112,7 @@ struct Walk {
     blob_path: HashMap<Oid, u32>,
 }
 
-fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], wanted: &dyn Fn(Oid) -> bool) -> Walk {
+fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Walk {
     let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
     let mut w = Walk {
         paths: Paths::new(),
@@ -111,9 +125,6 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], wanted: &dyn Fn(O
         let parent_tree = node.parents.first().and_then(|p| tree_of.get(p)).copied();
         let Walk { paths, walked, first, blobs, blob_path } = &mut w;
         tree::changes(repo, paths, node.tree, parent_tree, walked, &mut |c| {
-            if !wanted(c.blob) {
-                return;
-            }
             first.entry((c.blob, c.path)).or_insert(order as u32);
             blob_path.entry(c.blob).or_insert_with(|| {
                 blobs.push(c.blob);
@@ -131,18 +142,18 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], wanted: &dyn Fn(O
 fn finish(
     ctx: &Ctx,
     commits: &[order::Node],
-    w: &Walk,
+    paths: &Paths,
+    first: &HashMap<(Oid, u32), u32>,
     hits: &HashMap<Oid, Vec<crate::detect::stream::Hit>>,
 ) -> Vec<Finding> {
-    let occurrences: Vec<Occurrence> = w
-        .first
+    let occurrences: Vec<Occurrence> = first
         .iter()
         .filter(|((blob, _), _)| hits.contains_key(blob))
         .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
         .collect();
     let infos = super::infos(commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
-    super::assemble(ctx, hits, &occurrences, &w.paths, &provenance)
+    super::assemble(ctx, hits, &occurrences, paths, &provenance)
 }
 
 /// Count (and warn about) what the walk could not follow.

@@ -10,16 +10,19 @@ mod delta;
 mod index;
 mod layout;
 mod resolve;
+mod trees;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-use self::layout::{BLOB, Layout};
+use self::layout::{BLOB, Layout, TREE};
 use self::resolve::{Pack, Visitor};
+use super::tree::Paths;
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
 use crate::report::text::human_bytes;
@@ -37,39 +40,99 @@ pub fn usable(repo: &Repository) -> bool {
     objects.is_dir() && !objects.join("info/alternates").exists()
 }
 
-pub fn scan_all_blobs(repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
-    let objects = repo.path().join("objects");
-    let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
-    let mut done: HashSet<Oid> = HashSet::new();
-    let mut indexes = Vec::new();
-    for (pack_path, idx_path) in packs(&objects)? {
-        let bytes =
-            std::fs::read(&idx_path).with_context(|| format!("cannot read '{}'", idx_path.display()))?;
-        let idx = index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
-        let file =
-            File::open(&pack_path).with_context(|| format!("cannot open '{}'", pack_path.display()))?;
-        let layout = Layout::read(&file, &idx).with_context(|| format!("'{}'", pack_path.display()))?;
-        let pack = Pack { file: &file, idx: &idx, layout: &layout, git_dir: repo.path() };
-        scan_pack(&pack, repo, ctx, &mut done, &mut all);
-        indexes.push(idx);
+struct OpenPack {
+    file: File,
+    idx: index::PackIndex,
+    layout: Layout,
+}
+
+/// The object store, opened: every pack's index and layout, and the loose object ids.
+pub struct Store {
+    packs: Vec<OpenPack>,
+    loose: Vec<Oid>,
+}
+
+impl Store {
+    pub fn open(repo: &Repository) -> Result<Store> {
+        let objects = repo.path().join("objects");
+        let mut packs = Vec::new();
+        for (pack_path, idx_path) in pack_files(&objects)? {
+            let bytes =
+                std::fs::read(&idx_path).with_context(|| format!("cannot read '{}'", idx_path.display()))?;
+            let idx = index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
+            let file =
+                File::open(&pack_path).with_context(|| format!("cannot open '{}'", pack_path.display()))?;
+            let layout = Layout::read(&file, &idx).with_context(|| format!("'{}'", pack_path.display()))?;
+            packs.push(OpenPack { file, idx, layout });
+        }
+        let indexes: Vec<&index::PackIndex> = packs.iter().map(|p| &p.idx).collect();
+        let loose = loose_objects(&objects, &indexes);
+        Ok(Store { packs, loose })
     }
-    let loose = loose_objects(&objects, &indexes, &done);
-    if !loose.is_empty() {
-        ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
-        let none = |_: Oid| String::new();
-        let job = blobs::BlobJob {
-            git_dir: repo.path(),
-            det: ctx.det,
-            max_size: ctx.opts.max_blob_size,
-            threads: ctx.opts.threads,
-            progress: ctx.progress,
-            describe: &none,
-        };
-        let scanned = blobs::scan(&job, &loose)?;
-        all.hits.extend(scanned.hits);
-        all.stats.merge(&scanned.stats);
+
+    fn pack<'a>(&'a self, p: &'a OpenPack, repo: &'a Repository) -> Pack<'a> {
+        Pack { file: &p.file, idx: &p.idx, layout: &p.layout, git_dir: repo.path() }
     }
-    Ok(all)
+
+    /// Scan every blob: pack by pack in delta-tree order, then the loose ones.
+    pub fn scan_blobs(&self, repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
+        let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
+        let mut done: HashSet<Oid> = HashSet::new();
+        for p in &self.packs {
+            scan_pack(&self.pack(p, repo), repo, ctx, &mut done, &mut all);
+        }
+        let loose: Vec<Oid> = self.loose.iter().filter(|o| !done.contains(o)).copied().collect();
+        if !loose.is_empty() {
+            ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
+            let none = |_: Oid| String::new();
+            let job = blobs::BlobJob {
+                git_dir: repo.path(),
+                det: ctx.det,
+                max_size: ctx.opts.max_blob_size,
+                threads: ctx.opts.threads,
+                progress: ctx.progress,
+                describe: &none,
+            };
+            let scanned = blobs::scan(&job, &loose)?;
+            all.hits.extend(scanned.hits);
+            all.stats.merge(&scanned.stats);
+        }
+        Ok(all)
+    }
+
+    /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
+    /// commits' root trees, oldest first); also the number of trees that could not be read.
+    pub fn place(
+        &self,
+        repo: &Repository,
+        ctx: &Ctx,
+        hits: &HashSet<Oid>,
+        roots: &[Oid],
+        paths: &mut Paths,
+    ) -> (HashMap<(Oid, u32), u32>, u64) {
+        let graph = Mutex::new(trees::Graph::default());
+        let mut unreadable = 0;
+        let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
+        for p in &self.packs {
+            let pack = self.pack(p, repo);
+            let roots: Vec<(u32, u8)> = p
+                .layout
+                .roots()
+                .filter(|&r| resolve::root_kind(&pack, repo, r) == Some(TREE))
+                .map(|r| (r, TREE))
+                .collect();
+            let total: usize = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum();
+            ctx.progress.bar("placing findings: reading trees", total as u64, "trees");
+            for v in resolve::resolve(&pack, &roots, ctx.opts.threads, &make) {
+                unreadable += v.unreadable;
+            }
+        }
+        let mut loose = make();
+        trees::add_loose(repo, &self.loose, &mut loose);
+        unreadable += loose.unreadable;
+        let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
+        (graph.place(roots, paths), unreadable)
+    }
 }
 
 fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>, all: &mut AllBlobs) {
@@ -152,7 +215,7 @@ impl Visitor for BlobVisitor<'_> {
 }
 
 /// `objects/pack/*.pack` that have an `.idx`, sorted.
-fn packs(objects: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+fn pack_files(objects: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     let dir = objects.join("pack");
     let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
@@ -166,8 +229,8 @@ fn packs(objects: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     Ok(out)
 }
 
-/// Loose objects (`objects/xx/yyyy…`) not already in a pack or scanned.
-fn loose_objects(objects: &Path, packs: &[index::PackIndex], done: &HashSet<Oid>) -> Vec<Oid> {
+/// Loose objects (`objects/xx/yyyy…`) not in any pack.
+fn loose_objects(objects: &Path, packs: &[&index::PackIndex]) -> Vec<Oid> {
     let mut out = Vec::new();
     for fan in 0..=255u8 {
         let Ok(entries) = std::fs::read_dir(objects.join(format!("{fan:02x}"))) else { continue };
@@ -175,7 +238,7 @@ fn loose_objects(objects: &Path, packs: &[index::PackIndex], done: &HashSet<Oid>
             let name = e.file_name();
             let Some(rest) = name.to_str().filter(|n| n.len() == 38) else { continue };
             let Ok(oid) = Oid::from_str(&format!("{fan:02x}{rest}")) else { continue };
-            if !done.contains(&oid) && packs.iter().all(|p| p.find(&oid).is_none()) {
+            if packs.iter().all(|p| p.find(&oid).is_none()) {
                 out.push(oid);
             }
         }

@@ -1,0 +1,225 @@
+//! Placing blobs with hits: which paths and commits hold them, without libgit2's random
+//! tree reads.
+//!
+//! Takes the repository and the ids of blobs with hits; decodes every tree in pack order
+//! (and the loose ones) into a compact graph that keeps only subtree edges and edges to
+//! those blobs, marks the trees that contain one, and walks only marked trees from each
+//! commit (oldest first), so every (blob, path) pair is met at its first commit.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::layout::TREE;
+use super::resolve::Visitor;
+use crate::source::git::Ctx;
+use crate::source::git::tree::Paths;
+
+#[derive(Default)]
+struct Node {
+    subtrees: Vec<(u32, u32)>,
+    blobs: Vec<(u32, Oid)>,
+}
+
+/// Trees as a graph of dense ids; names interned.
+#[derive(Default)]
+pub struct Graph {
+    ids: HashMap<Oid, u32>,
+    nodes: Vec<Node>,
+    names: HashMap<Box<[u8]>, u32>,
+    name_list: Vec<Box<[u8]>>,
+}
+
+impl Graph {
+    fn id(&mut self, oid: Oid) -> u32 {
+        let next = self.nodes.len() as u32;
+        let id = *self.ids.entry(oid).or_insert(next);
+        if id == next {
+            self.nodes.push(Node::default());
+        }
+        id
+    }
+
+    fn name(&mut self, name: &[u8]) -> u32 {
+        if let Some(&n) = self.names.get(name) {
+            return n;
+        }
+        let n = self.name_list.len() as u32;
+        self.name_list.push(name.into());
+        self.names.insert(name.into(), n);
+        n
+    }
+
+    fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)]) {
+        let id = self.id(tree);
+        for &(name, oid, is_tree) in entries {
+            let n = self.name(name);
+            if is_tree {
+                let child = self.id(oid);
+                self.nodes[id as usize].subtrees.push((n, child));
+            } else {
+                self.nodes[id as usize].blobs.push((n, oid));
+            }
+        }
+    }
+
+    /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
+    fn marks(&self) -> Vec<bool> {
+        let mut mark: Vec<Option<bool>> = vec![None; self.nodes.len()];
+        for start in 0..self.nodes.len() {
+            let mut stack = vec![(start as u32, false)];
+            while let Some((t, children_done)) = stack.pop() {
+                if mark[t as usize].is_some() {
+                    continue;
+                }
+                let node = &self.nodes[t as usize];
+                if children_done {
+                    let sub = node.subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
+                    mark[t as usize] = Some(!node.blobs.is_empty() || sub);
+                    continue;
+                }
+                stack.push((t, true));
+                stack.extend(
+                    node.subtrees
+                        .iter()
+                        .filter(|&&(_, c)| mark[c as usize].is_none())
+                        .map(|&(_, c)| (c, false)),
+                );
+            }
+        }
+        mark.into_iter().map(|m| m == Some(true)).collect()
+    }
+
+    /// Walk each commit's root tree (in `roots` order) through marked trees only; gives
+    /// each (blob, path) pair's first position.
+    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> HashMap<(Oid, u32), u32> {
+        let marks = self.marks();
+        let mut seen: HashSet<(u32, u32)> = HashSet::new();
+        let mut first = HashMap::new();
+        for (order, root) in roots.iter().enumerate() {
+            let Some(&r) = self.ids.get(root).filter(|&&r| marks[r as usize]) else { continue };
+            let mut stack = vec![(r, 0u32)];
+            while let Some((t, dir)) = stack.pop() {
+                if !seen.insert((t, dir)) {
+                    continue; // met at an earlier commit: its pairs are placed already
+                }
+                let node = &self.nodes[t as usize];
+                for &(n, blob) in &node.blobs {
+                    let p = paths.child(dir, &self.name_list[n as usize]);
+                    first.entry((blob, p)).or_insert(order as u32);
+                }
+                for &(n, c) in node.subtrees.iter().filter(|&&(_, c)| marks[c as usize]) {
+                    stack.push((c, paths.child(dir, &self.name_list[n as usize])));
+                }
+            }
+        }
+        first
+    }
+}
+
+/// Parses decoded trees into the shared graph.
+pub struct TreeVisitor<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub hits: &'a HashSet<Oid>,
+    pub graph: &'a Mutex<Graph>,
+    pub unreadable: u64,
+}
+
+impl Visitor for TreeVisitor<'_> {
+    fn wants(&mut self, _oid: Oid, kind: u8, _size: u64) -> bool {
+        kind == TREE
+    }
+
+    fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
+        let mut keep = Vec::new();
+        if parse_tree(data, &mut |mode, name, id| {
+            let is_tree = mode == b"40000";
+            if is_tree || (mode != b"160000" && self.hits.contains(&id)) {
+                keep.push((name, id, is_tree));
+            }
+        })
+        .is_none()
+        {
+            self.ctx.progress.warn(&format!("tree {oid} is malformed; its entries were not read"));
+            self.unreadable += 1;
+            return;
+        }
+        self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep);
+    }
+
+    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize) {
+        self.ctx
+            .progress
+            .warn(&format!("cannot decode pack tree {oid}: {why:#}; paths under it are not placed"));
+        self.unreadable += lost as u64;
+    }
+}
+
+/// Git's tree format: `mode SP name NUL id(20)`, repeated. `None` if malformed.
+pub fn parse_tree<'d>(mut data: &'d [u8], each: &mut dyn FnMut(&'d [u8], &'d [u8], Oid)) -> Option<()> {
+    while !data.is_empty() {
+        let sp = memchr::memchr(b' ', data)?;
+        let nul = sp + 1 + memchr::memchr(0, &data[sp + 1..])?;
+        let id = data.get(nul + 1..nul + 21)?;
+        each(&data[..sp], &data[sp + 1..nul], Oid::from_bytes(id).ok()?);
+        data = &data[nul + 21..];
+    }
+    Some(())
+}
+
+/// Loose trees (not in any pack) into the graph, read through libgit2.
+pub fn add_loose(repo: &Repository, loose: &[Oid], v: &mut TreeVisitor) {
+    let Ok(odb) = repo.odb() else { return };
+    for &oid in loose {
+        match odb.read(oid) {
+            Ok(obj) if obj.kind() == ObjectType::Tree => v.object(oid, TREE, obj.data()),
+            Ok(_) => {}
+            Err(e) => v.broken(oid, &anyhow::anyhow!("{}", e.message()), 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tree_entries_and_rejects_truncated_ones() {
+        let id = [7u8; 20];
+        let mut data = b"100644 a.txt\0".to_vec();
+        data.extend_from_slice(&id);
+        data.extend_from_slice(b"40000 dir\0");
+        data.extend_from_slice(&id);
+        let mut got = Vec::new();
+        parse_tree(&data, &mut |m, n, _| got.push((m.to_vec(), n.to_vec()))).unwrap();
+        assert_eq!(got, [(b"100644".to_vec(), b"a.txt".to_vec()), (b"40000".to_vec(), b"dir".to_vec())]);
+        assert!(parse_tree(&data[..data.len() - 1], &mut |_, _, _| {}).is_none());
+    }
+
+    #[test]
+    fn places_blobs_at_their_first_commit_through_marked_trees_only() {
+        let (blob, other) = (Oid::from_bytes(&[1; 20]).unwrap(), Oid::from_bytes(&[2; 20]).unwrap());
+        let (t_sub, t_root1, t_root2) = (
+            Oid::from_bytes(&[3; 20]).unwrap(),
+            Oid::from_bytes(&[4; 20]).unwrap(),
+            Oid::from_bytes(&[5; 20]).unwrap(),
+        );
+        let mut g = Graph::default();
+        g.add(t_sub, &[(b"k.env", blob, false)]);
+        g.add(t_root1, &[(b"README", other, false)]);
+        g.add(t_root2, &[(b"cfg", t_sub, true), (b"again", t_sub, true)]);
+        let mut paths = Paths::new();
+        let first = g.place(&[t_root1, t_root2, t_root2], &mut paths);
+        let mut got: Vec<_> = first.iter().map(|(&(b, p), &o)| (b, paths.path(p), o)).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (blob, b"again/k.env".to_vec(), 1),
+                (blob, b"cfg/k.env".to_vec(), 1),
+                (other, b"README".to_vec(), 0)
+            ]
+        );
+    }
+}
