@@ -1,19 +1,10 @@
 //! loftyscan: parse the command line, run the pipeline, map the outcome to an exit status
 //! (0 no live key, 1 a finding at the --fail-on level, 2 error).
 
-mod cli;
-mod config;
-mod detect;
-mod finding;
-mod pipeline;
-mod progress;
-mod report;
-mod revoke;
-mod source;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use loftyscan::{cli, config, pipeline};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

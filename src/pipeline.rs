@@ -66,6 +66,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         eprintln!("{}", report::text::summary_line(&rep));
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
+    crate::progress::trace("done");
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
 }
 

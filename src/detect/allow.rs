@@ -22,6 +22,12 @@ pub const MARKERS: &[&str] = &[
 #[derive(Debug)]
 pub struct AllowMarkers(AhoCorasick);
 
+impl Default for AllowMarkers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl AllowMarkers {
     pub fn new() -> Self {
         AllowMarkers(AhoCorasick::new(MARKERS).expect("static markers compile"))

@@ -77,14 +77,19 @@ struct Header<'a> {
     enc: Option<serde::de::IgnoredAny>,
 }
 
-/// A confirmed JWS.
-#[derive(Debug)]
+/// A confirmed JWS. Its `Debug` shows no part of the token.
 pub struct Jws {
     /// The decoded payload bytes (JSON) and its parse.
     pub payload_raw: Vec<u8>,
     pub claims: Map<String, Value>,
     /// `exp`, seconds since the epoch, where the payload has a numeric one.
     pub exp: Option<i64>,
+}
+
+impl std::fmt::Debug for Jws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Jws {{ payload: <{} bytes redacted>, exp: {:?} }}", self.payload_raw.len(), self.exp)
+    }
 }
 
 /// Decode and confirm a candidate. `scratch` is reused for the header and signature.

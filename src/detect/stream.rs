@@ -12,6 +12,7 @@ use std::io::{self, Read};
 use memchr::{memchr_iter, memrchr};
 
 use super::{Detector, Match, Scratch};
+use crate::finding::Secret;
 
 /// The longest secret loftyscan reports (the JWS cap; see README "Limits").
 pub const MAX_TOKEN: usize = 16 * 1024;
@@ -29,7 +30,8 @@ pub struct Hit {
     pub column: u64,
     pub end_line: u64,
     pub end_column: u64,
-    pub secret: Vec<u8>,
+    /// The secret's bytes; `Debug` prints it redacted.
+    pub secret: Secret,
     pub exp: Option<i64>,
     pub allowed: bool,
 }
@@ -105,7 +107,7 @@ fn to_hits(matches: &[Match], data: &[u8], base: u64, lines: &mut Lines, out: &m
             column: lines.col,
             end_line: end.line,
             end_column: end.col,
-            secret: data[m.start..m.end].to_vec(),
+            secret: Secret::new(data[m.start..m.end].to_vec()),
             exp: m.exp,
             allowed: m.allowed,
         });

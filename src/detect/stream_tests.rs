@@ -15,10 +15,10 @@ fn corpus(rng: &mut Rng, len: usize, chunk: usize) -> Vec<u8> {
     while data.len() < len {
         let near = boundary.saturating_sub(data.len());
         if near < 200 {
-            data.extend(std::iter::repeat_n(b'.', near.saturating_sub(rng.next() as usize % 60)));
+            data.extend(std::iter::repeat_n(b'.', near.saturating_sub(rng.next_u64() as usize % 60)));
             boundary += chunk - MAX_TOKEN - 2 * LOOK;
         }
-        match rng.next() % 9 {
+        match rng.next_u64() % 9 {
             0 => data.extend_from_slice(rng.lfk().as_bytes()),
             1 => data.extend_from_slice(rng.lofty().as_bytes()),
             2 => data.extend_from_slice("ünïcödé ".as_bytes()),

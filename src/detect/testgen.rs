@@ -10,18 +10,18 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.next_u64() as u8).collect()
     }
     pub fn alnum(&mut self, n: usize) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n).map(|_| A[(self.next() % 62) as usize] as char).collect()
+        (0..n).map(|_| A[(self.next_u64() % 62) as usize] as char).collect()
     }
     pub fn lfk(&mut self) -> String {
         format!("lfk_sk_{}", self.alnum(40))
@@ -35,7 +35,7 @@ impl Rng {
     pub fn lofty(&mut self) -> String {
         let payload = format!(
             r#"{{"sub":"{}","scope":"THIRD_PARTY_OPERATION","exp":4102444800}}"#,
-            self.next() % 1_000_000
+            self.next_u64() % 1_000_000
         );
         self.jws(r#"{"alg":"HS256"}"#, &payload, 32)
     }

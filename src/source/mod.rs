@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::Detector;
 use crate::detect::stream::Hit;
-use crate::finding::{Finding, Level, Provenance, RelPath, Secret, redact};
+use crate::finding::{Finding, Level, Provenance, RelPath, redact};
 
 /// Why something was not scanned. Every skip is counted in the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,7 +81,7 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
     let rule = &det.rules[hit.rule];
     let expired = hit.exp.map(|exp| exp <= now);
     let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
-    let secret = Secret::new(hit.secret);
+    let secret = hit.secret;
     Finding {
         rule: rule.info.clone(),
         level,

@@ -126,3 +126,30 @@ fn corrupt_pack_data_is_a_counted_warning_and_the_rest_is_scanned() {
     assert_eq!(v["summary"]["skipped"]["unreadable"], 1);
     assert_eq!(findings(&v)[0]["secret_sha256"], sha256_hex(&key), "the rest is still scanned");
 }
+
+#[test]
+fn git_reports_are_identical_whatever_the_threads() {
+    let t = busy_repo(&mut Rng::new(72));
+    t.pack_with_libgit2();
+    for engine in ["pack", "odb"] {
+        for format in ["json", "sarif"] {
+            let outs: Vec<String> = ["1", "2", "5"]
+                .iter()
+                .map(|j| {
+                    run(bin().current_dir(t.path()).args([
+                        "git",
+                        "--git-engine",
+                        engine,
+                        "--format",
+                        format,
+                        "-j",
+                        j,
+                    ]))
+                    .stdout
+                })
+                .collect();
+            assert!(outs[0].len() > 500);
+            assert!(outs.windows(2).all(|w| w[0] == w[1]), "{engine} {format} differs between thread counts");
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The integration-test binary: runs the real `loftyscan` executable on `fixtures/` and on
 //! trees and git repositories built in temporary directories.
 
+mod bad_input;
 mod common;
 mod fixtures;
 mod git;
@@ -8,4 +9,5 @@ mod git_engines;
 mod gitrepo;
 mod output;
 mod revoke;
+mod secrets;
 mod walk;

@@ -62,8 +62,8 @@ fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>)
         match odb.read_header(oid) {
             Ok((size, ObjectType::Blob)) if size as u64 > job.max_size => {
                 let msg = format!(
-                    "blob {oid} ({}) is {}, over --max-blob-size {}: not scanned",
-                    (job.describe)(oid),
+                    "blob {oid}{} is {}, over --max-blob-size {}: not scanned",
+                    place(job, oid),
                     human_bytes(size as u64),
                     human_bytes(job.max_size)
                 );
@@ -100,8 +100,14 @@ fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>)
     Ok(())
 }
 
+/// ` (path)` after a blob id in a warning, where a path is known.
+fn place(job: &BlobJob, oid: Oid) -> String {
+    let path = (job.describe)(oid);
+    if path.is_empty() { path } else { format!(" ({path})") }
+}
+
 fn unreadable(job: &BlobJob, stats: &mut Stats, oid: Oid, e: &git2::Error) {
-    let msg = format!("cannot read blob {oid} ({}): {}", (job.describe)(oid), e.message());
+    let msg = format!("cannot read blob {oid}{}: {}", place(job, oid), e.message());
     job.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
     stats.skip(SkipReason::Unreadable);
 }

@@ -10,8 +10,8 @@ mod blobs;
 mod changes;
 mod history;
 mod order;
-mod pack;
-mod tree;
+pub mod pack;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -134,7 +134,7 @@ pub fn assemble(
             if old.clone().any(|x| x.secret == h.secret) {
                 continue;
             }
-            let slot = best.entry((h.rule, h.secret.as_slice(), o.path)).or_insert((o.order, h));
+            let slot = best.entry((h.rule, h.secret.expose(), o.path)).or_insert((o.order, h));
             if o.order < slot.0 {
                 *slot = (o.order, h);
             }

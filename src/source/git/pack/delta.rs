@@ -21,8 +21,13 @@ pub fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<()> {
     if base_size != base.len() as u64 {
         bail!("delta expects a base of {base_size} bytes, found {}", base.len());
     }
+    // Each instruction byte yields at most 64 KiB (a copy with no size bytes): a larger
+    // declared size is a lie, and is never allocated.
+    if size as u64 > (delta.len() as u64).saturating_mul(0x10000) {
+        bail!("delta declares {size} bytes from a {}-byte delta", delta.len());
+    }
     out.clear();
-    out.reserve(size);
+    out.reserve(size.min(64 << 20));
     while pos < delta.len() {
         let op = delta[pos];
         pos += 1;
@@ -107,5 +112,32 @@ mod tests {
         assert!(apply(b"abc", &[3, 5, 1, b'x'], &mut out).is_err(), "size mismatch");
         assert!(apply(b"abc", &[0x80], &mut out).is_err(), "truncated header");
         assert!(apply(b"abc", &[3, 1, 0x80 | 0x01], &mut out).is_err(), "truncated copy");
+        assert!(apply(b"abc", &[3, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, b'x'], &mut out).is_err(), "absurd size");
+    }
+}
+
+#[cfg(test)]
+mod fuzz_smoke {
+    #[test]
+    fn random_deltas_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let base: Vec<u8> = (0..300).map(|i| i as u8).collect();
+        let mut out = Vec::new();
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let mut delta: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if next() % 2 == 0 && len > 2 {
+                delta[0] = 0xac; // base size 300 as a varint: 0xac 0x02
+                delta[1] = 0x02;
+            }
+            let _ = super::apply(&base, &delta, &mut out);
+            let _ = super::result_size(&delta);
+        }
     }
 }

@@ -26,7 +26,8 @@ impl PackIndex {
             bail!("pack index is truncated");
         }
         let idx = PackIndex { bytes, count };
-        let large = idx.large_count();
+        // Every 8-byte offset an entry points at must be in the file.
+        let large = idx.large_entries().map(|e| e as usize + 1).max().unwrap_or(0);
         if idx.bytes.len() < need + large * 8 {
             bail!("pack index is truncated");
         }
@@ -79,13 +80,79 @@ impl PackIndex {
         HEADER + self.count * 24
     }
 
-    fn large_count(&self) -> usize {
+    /// The 8-byte-table positions that entries point at.
+    fn large_entries(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.count)
-            .filter(|&i| be32(&self.bytes[self.small_offsets() + i * 4..]) & 0x8000_0000 != 0)
-            .count()
+            .map(|i| be32(&self.bytes[self.small_offsets() + i * 4..]))
+            .filter(|v| v & 0x8000_0000 != 0)
+            .map(|v| v & 0x7fff_ffff)
     }
 }
 
 fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes(b[..4].try_into().expect("4 bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version 2 index of `ids` at `offsets` (offsets over 2^31 go to the 8-byte table).
+    fn build(mut entries: Vec<([u8; 20], u64)>) -> Vec<u8> {
+        entries.sort();
+        let mut b = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+        for fan in 0..256 {
+            let n = entries.iter().filter(|(id, _)| id[0] as usize <= fan).count() as u32;
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        entries.iter().for_each(|(id, _)| b.extend_from_slice(id));
+        entries.iter().for_each(|_| b.extend_from_slice(&[0; 4]));
+        let mut large = Vec::new();
+        for (_, off) in &entries {
+            let v = if *off < 1 << 31 {
+                *off as u32
+            } else {
+                large.push(*off);
+                0x8000_0000 | (large.len() as u32 - 1)
+            };
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        large.iter().for_each(|o| b.extend_from_slice(&o.to_be_bytes()));
+        b.extend_from_slice(&[0; 40]);
+        b
+    }
+
+    #[test]
+    fn reads_ids_offsets_and_large_offsets() {
+        let idx =
+            PackIndex::parse(build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)])).unwrap();
+        let got: Vec<(Oid, u64)> =
+            idx.by_offset().iter().map(|&i| (idx.oid(i as usize), idx.offset(i as usize))).collect();
+        let id = |b: u8| Oid::from_bytes(&[b; 20]).unwrap();
+        assert_eq!(got, [(id(9), 12), (id(200), 300), (id(1), 5_000_000_000)]);
+        assert_eq!(idx.find(&id(200)).map(|i| idx.offset(i)), Some(300));
+        assert_eq!(idx.find(&id(7)), None);
+    }
+
+    #[test]
+    fn hostile_indexes_are_errors_not_panics() {
+        let good = build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)]);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..3000 {
+            let mut b = good.clone();
+            for _ in 0..1 + round % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let i = x as usize % b.len();
+                b[i] = (x >> 32) as u8;
+            }
+            b.truncate(b.len() - (x >> 50) as usize % 8);
+            if let Ok(idx) = PackIndex::parse(b) {
+                for i in idx.by_offset() {
+                    let _ = idx.find(&idx.oid(i as usize));
+                }
+            }
+        }
+    }
 }

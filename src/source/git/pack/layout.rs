@@ -193,9 +193,15 @@ impl<'a> Window<'a> {
                 while c & 0x80 != 0 {
                     i += 1;
                     c = *b.get(i).context("pack ends early")?;
+                    if rel >= 1 << 56 {
+                        bail!("delta offset overflows");
+                    }
                     rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
                 }
                 i += 1;
+                if rel == 0 {
+                    bail!("delta is its own base");
+                }
                 Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
             }
             REF_DELTA => {

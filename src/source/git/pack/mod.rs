@@ -6,11 +6,11 @@
 //! afterwards, and only for blobs with hits. A blob stored in several packs is scanned
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
-mod delta;
-mod index;
+pub mod delta;
+pub mod index;
 mod layout;
 mod resolve;
-mod trees;
+pub mod trees;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;

@@ -168,14 +168,16 @@ pub fn parse_tree<'d>(mut data: &'d [u8], each: &mut dyn FnMut(&'d [u8], &'d [u8
     Some(())
 }
 
-/// Loose trees (not in any pack) into the graph, read through libgit2.
+/// Loose trees (not in any pack) into the graph, read through libgit2. A loose object
+/// that cannot be read was already warned about and counted when blobs were scanned
+/// (that pass reads every loose object's header), so it is skipped here.
 pub fn add_loose(repo: &Repository, loose: &[Oid], v: &mut TreeVisitor) {
     let Ok(odb) = repo.odb() else { return };
     for &oid in loose {
-        match odb.read(oid) {
-            Ok(obj) if obj.kind() == ObjectType::Tree => v.object(oid, TREE, obj.data()),
-            Ok(_) => {}
-            Err(e) => v.broken(oid, &anyhow::anyhow!("{}", e.message()), 1),
+        if let Ok(obj) = odb.read(oid)
+            && obj.kind() == ObjectType::Tree
+        {
+            v.object(oid, TREE, obj.data());
         }
     }
 }

@@ -1,0 +1,12 @@
+//! loftyscan as a library: the stages the binary (`src/main.rs`) wires together, exposed
+//! for the fuzz targets in `fuzz/`. Not a stable API.
+
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod finding;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod revoke;
+pub mod source;
