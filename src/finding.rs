@@ -186,6 +186,11 @@ pub struct Finding {
     pub expires_at: Option<i64>,
     /// On a line with an allow marker: counted, never reported or revoked.
     pub allowed: bool,
+    /// How the secret was hidden (base64, UTF-16, gzip, zip, ...), if it was.
+    pub encoding: Option<crate::detect::encoded::Encoding>,
+    /// Inside a container (`backup.zip`): the entry (`config/.env`); line and column
+    /// are within it.
+    pub entry: Option<String>,
 }
 
 impl Finding {
@@ -201,14 +206,27 @@ impl Finding {
         h.update(self.rule.id.as_bytes());
         h.update(b"\0");
         h.update(self.location.path.as_bytes());
+        if let Some(entry) = &self.entry {
+            h.update(b"!");
+            h.update(entry.as_bytes());
+        }
         h.update(b"\0");
         h.update(self.sha256);
         hex(&h.finalize())
     }
-    /// Deterministic report order: path, line, column, rule.
-    pub fn sort_key(&self) -> (&[u8], u64, u64, &str) {
+    /// Deterministic report order: path, entry, line, column, rule.
+    pub fn sort_key(&self) -> (&[u8], Option<&str>, u64, u64, &str) {
         let l = &self.location;
-        (l.path.as_bytes(), l.line, l.column, &self.rule.id)
+        (l.path.as_bytes(), self.entry.as_deref(), l.line, l.column, &self.rule.id)
+    }
+
+    /// The path as shown to people: `backup.zip!config/.env` inside a container.
+    pub fn shown_path(&self) -> String {
+        let path = self.location.path.lossy();
+        match &self.entry {
+            Some(e) => format!("{path}!{e}"),
+            None => path,
+        }
     }
 }
 

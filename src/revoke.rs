@@ -119,7 +119,7 @@ fn payload(group: &[&Finding], secret: &str) -> String {
     let locations = group
         .iter()
         .map(|f| HookLocation {
-            path: f.location.path.lossy(),
+            path: f.shown_path(),
             line: f.location.line,
             commit: match &f.provenance {
                 Provenance::Git { commit } => Some(commit.id.as_str()),

@@ -4,8 +4,15 @@
 //! (rule, byte range, `exp`, allow marker) in that range, sorted, one per span. One
 //! Aho-Corasick pass over the buffer finds every rule's literal anchors (`lfk_sk_`, `eyJ`);
 //! regexes and decoding run only at those hits (Nosey Parker's prefilter-then-confirm).
+//! The same pass finds the anchors' encoded forms (base64, escapes, UTF-16); at such a hit
+//! a bounded window is decoded and scanned again, and what it holds is reported at the
+//! encoded span with the decoded secret.
 
 pub mod allow;
+pub mod archive;
+pub mod container;
+pub mod encoded;
+mod examples;
 pub mod jws;
 pub mod placeholder;
 pub mod prefilter;
@@ -20,6 +27,7 @@ use std::ops::Range;
 use anyhow::{Result, bail};
 
 use allow::AllowMarkers;
+use encoded::{Derived, Encoding};
 use rules::{Kind, Rule};
 
 /// A confirmed secret in a buffer.
@@ -30,6 +38,9 @@ pub struct Match {
     pub end: usize,
     pub exp: Option<i64>,
     pub allowed: bool,
+    /// Found inside an encoding: which, and the decoded secret (`start..end` is the
+    /// encoded span).
+    pub decoded: Option<Box<(Encoding, Vec<u8>)>>,
 }
 
 /// Per-thread scratch space, reused from buffer to buffer.
@@ -37,7 +48,14 @@ pub struct Match {
 pub struct Scratch {
     decode: Vec<u8>,
     skip_until: Vec<usize>,
+    /// Per encoding: outer bytes already decoded by an earlier hit.
+    enc_skip: [usize; 8],
 }
+
+/// Encodings inside encodings are followed this deep (base64 of a JSON-escaped key).
+const MAX_NESTING: usize = 2;
+/// Decoded context kept before an encoded secret (for Lofty signs).
+const ENCODED_CONTEXT: usize = 256;
 
 #[derive(Debug)]
 pub struct Detector {
@@ -45,6 +63,8 @@ pub struct Detector {
     anchors: prefilter::Prefilter,
     /// For each anchor pattern: the jws rules (priority order) and the regex rules using it.
     by_anchor: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Prefilter patterns past `by_anchor.len()`: the anchors' encoded forms.
+    derived: Vec<Derived>,
     unanchored: Vec<usize>,
     allow: AllowMarkers,
 }
@@ -79,19 +99,48 @@ impl Detector {
         for (jws, _) in &mut by_anchor {
             jws.sort_by_key(|&i| std::cmp::Reverse(rules[i].priority));
         }
-        let anchors = prefilter::Prefilter::new(&patterns)?;
-        Ok(Detector { rules, anchors, by_anchor, unanchored, allow: AllowMarkers::new() })
+        let long: Vec<&str> = rules.iter().flat_map(|r| r.long_anchors.iter().map(String::as_str)).collect();
+        let derived = encoded::derive(&patterns, &long);
+        let texts: Vec<String> =
+            derived.iter().map(|d| String::from_utf8_lossy(&d.text).into_owned()).collect();
+        let mut all: Vec<&str> = patterns.clone();
+        all.extend(texts.iter().map(String::as_str));
+        let anchors = prefilter::Prefilter::new(&all)?;
+        Ok(Detector { rules, anchors, by_anchor, derived, unanchored, allow: AllowMarkers::new() })
     }
 
     /// Every confirmed secret starting in `own` (the rest of `data` is context).
     pub fn scan(&self, data: &[u8], own: Range<usize>, sc: &mut Scratch, out: &mut Vec<Match>) {
+        self.scan_depth(data, own, 0, sc, out);
+    }
+
+    fn scan_depth(
+        &self,
+        data: &[u8],
+        own: Range<usize>,
+        depth: usize,
+        sc: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
         let first = out.len();
         sc.skip_until.clear();
         sc.skip_until.resize(self.rules.len(), 0);
+        sc.enc_skip = [0; 8];
         let max_back = self.rules.iter().map(|r| r.max_len).max().unwrap_or(0);
         let hay_end = data.len().min(own.end.saturating_add(max_back));
         let hay_start = own.start.min(hay_end);
         self.anchors.for_each(data, hay_start..hay_end, |k, h| {
+            if let Some(d) = k.checked_sub(self.by_anchor.len()).map(|i| &self.derived[i]) {
+                let skip = &mut sc.enc_skip[d.kind as usize];
+                // UTF-16 code units start at even offsets from the content's start (chunk
+                // bases are even); read one byte off, BE text is also valid LE text.
+                let misaligned = matches!(d.kind, Encoding::Utf16le | Encoding::Utf16be)
+                    && h.wrapping_sub(own.start) % 2 == 1;
+                if depth < MAX_NESTING && h >= *skip && h < own.end && !misaligned {
+                    self.encoded_at(d, data, h, &own, depth, skip, out);
+                }
+                return;
+            }
             let (jws_rules, regex_rules) = &self.by_anchor[k];
             if !jws_rules.is_empty() && own.contains(&h) {
                 self.jws_at(jws_rules, data, h, &mut sc.decode, out);
@@ -136,39 +185,43 @@ impl Detector {
             {
                 continue;
             }
-            out.push(Match { rule: r, start: c.start, end: c.end, exp: tok.exp, allowed: false });
+            out.push(Match {
+                rule: r,
+                start: c.start,
+                end: c.end,
+                exp: tok.exp,
+                allowed: false,
+                decoded: None,
+            });
             return;
         }
     }
-}
 
-impl Detector {
-    /// Each selected rule's `examples` must be reported under it and its `negatives` must
-    /// not be; `user_only` checks only `--rules` files (the built-ins are checked by tests).
-    pub fn check_examples(&self, user_only: bool) -> Result<()> {
-        let mut sc = stream::StreamScratch::default();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if user_only && rule.builtin {
-                continue;
-            }
-            let fires = |text: &str, sc: &mut stream::StreamScratch| {
-                let mut hits = Vec::new();
-                stream::scan_bytes(self, text.as_bytes(), sc, &mut hits);
-                hits.iter().any(|h| h.rule == i && !h.allowed)
-            };
-            let id = &rule.info.id;
-            for (n, ex) in rule.examples.iter().enumerate() {
-                if !fires(ex, &mut sc) {
-                    bail!("{}: rule `{id}`: example {} is not reported by the rule", rule.source, n + 1);
-                }
-            }
-            for (n, neg) in rule.negatives.iter().enumerate() {
-                if fires(neg, &mut sc) {
-                    bail!("{}: rule `{id}`: negative {} is reported by the rule", rule.source, n + 1);
-                }
+    /// Decode around encoded anchor hit `h`, scan the decoded text, and report what it
+    /// holds at its encoded span (when that starts in `own`).
+    #[allow(clippy::too_many_arguments)]
+    fn encoded_at(
+        &self,
+        d: &Derived,
+        data: &[u8],
+        h: usize,
+        own: &Range<usize>,
+        depth: usize,
+        skip: &mut usize,
+        out: &mut Vec<Match>,
+    ) {
+        let Some(dec) = encoded::decode_at(d, data, h, ENCODED_CONTEXT) else { return };
+        *skip = dec.consumed_until;
+        let (mut sc, mut inner) = (Scratch::default(), Vec::new());
+        self.scan_depth(&dec.bytes, dec.own.clone(), depth + 1, &mut sc, &mut inner);
+        for m in inner {
+            let (start, end) = dec.outer(m.start, m.end);
+            if own.contains(&start) {
+                let secret = m.decoded.map_or_else(|| dec.bytes[m.start..m.end].to_vec(), |b| b.1);
+                let decoded = Some(Box::new((dec.kind, secret)));
+                out.push(Match { rule: m.rule, start, end, exp: m.exp, allowed: false, decoded });
             }
         }
-        Ok(())
     }
 }
 

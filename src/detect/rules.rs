@@ -52,6 +52,10 @@ struct RuleSpec {
     kind: Kind,
     #[serde(default)]
     anchors: Vec<String>,
+    /// Longer literal starts of the secret (a JWS header's first bytes), used to find it
+    /// inside base64 where the anchor itself is too short to have a useful base64 form.
+    #[serde(default)]
+    long_anchors: Vec<String>,
     pattern: Option<String>,
     #[serde(default = "default_max_len")]
     max_len: usize,
@@ -85,6 +89,7 @@ pub struct Rule {
     pub info: Arc<RuleInfo>,
     pub kind: Kind,
     pub anchors: Vec<String>,
+    pub long_anchors: Vec<String>,
     pub pattern: Option<Regex>,
     pub max_len: usize,
     pub priority: i32,
@@ -151,6 +156,7 @@ fn compile(spec: RuleSpec, source: &str, builtin: bool) -> Result<Rule> {
         info: Arc::new(info),
         kind: spec.kind,
         anchors: spec.anchors,
+        long_anchors: spec.long_anchors,
         pattern,
         max_len: spec.max_len,
         priority: spec.priority,

@@ -11,6 +11,9 @@ use std::io::{self, Read};
 
 use memchr::{memchr_iter, memrchr};
 
+use super::archive::{self, CAPS};
+use super::container;
+use super::encoded::Encoding;
 use super::{Detector, Match, Scratch};
 use crate::finding::Secret;
 
@@ -30,22 +33,57 @@ pub struct Hit {
     pub column: u64,
     pub end_line: u64,
     pub end_column: u64,
-    /// The secret's bytes; `Debug` prints it redacted.
+    /// The secret's bytes (decoded, when it was found inside an encoding); `Debug` prints
+    /// it redacted.
     pub secret: Secret,
     pub exp: Option<i64>,
     pub allowed: bool,
+    /// How the secret was hidden (base64, UTF-16, gzip, zip, ...), if it was.
+    pub encoding: Option<Encoding>,
+    /// Inside a container: the entry path (`config/.env`, nested ones joined with `!`);
+    /// line and column are then within that entry.
+    pub entry: Option<String>,
 }
 
-/// Per-thread state for streaming scans: the read buffer and the detector's scratch.
+/// Something a scan could not fully do (a container limit hit, corrupt packed data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    ArchiveLimit,
+    Corrupt,
+}
+
+/// Per-thread state for streaming scans: the read buffer, the detector's scratch, and the
+/// notices of the last scans (the source reports and clears them).
 #[derive(Default)]
 pub struct StreamScratch {
     pub buf: Vec<u8>,
     det: Scratch,
     matches: Vec<Match>,
+    pub notices: Vec<Notice>,
+}
+
+impl StreamScratch {
+    pub fn notice(&mut self, kind: NoticeKind, message: String) {
+        self.notices.push(Notice { kind, message });
+    }
 }
 
 /// Scan bytes already in memory.
 pub fn scan_bytes(det: &Detector, data: &[u8], sc: &mut StreamScratch, out: &mut Vec<Hit>) {
+    scan_bytes_at(det, data, 0, sc, out)
+}
+
+/// [`scan_bytes`] at container depth `depth` (containers are opened below [`CAPS`]`.depth`).
+pub fn scan_bytes_at(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &mut Vec<Hit>) {
+    if depth < CAPS.depth && container::bytes(det, data, depth, sc, out) {
+        return;
+    }
     sc.matches.clear();
     det.scan(data, 0..data.len(), &mut sc.det, &mut sc.matches);
     let mut lines = Lines::default();
@@ -59,31 +97,56 @@ pub fn scan_reader<R: Read>(
     sc: &mut StreamScratch,
     out: &mut Vec<Hit>,
 ) -> io::Result<u64> {
-    scan_reader_chunked(det, r, CHUNK, sc, out)
+    scan_reader_at(det, r, CHUNK, 0, sc, out)
 }
 
 /// [`scan_reader`] with a chosen chunk size (more than `MAX_TOKEN + 2 * LOOK`).
 pub fn scan_reader_chunked<R: Read>(
     det: &Detector,
-    mut r: R,
+    r: R,
     chunk: usize,
     sc: &mut StreamScratch,
     out: &mut Vec<Hit>,
 ) -> io::Result<u64> {
+    scan_reader_at(det, r, chunk, 0, sc, out)
+}
+
+/// [`scan_reader_chunked`] at container depth `depth`.
+pub fn scan_reader_at<R: Read>(
+    det: &Detector,
+    mut r: R,
+    chunk: usize,
+    depth: usize,
+    sc: &mut StreamScratch,
+    out: &mut Vec<Hit>,
+) -> io::Result<u64> {
     assert!(chunk > MAX_TOKEN + 2 * LOOK, "chunk too small for the overlap");
-    let StreamScratch { buf, det: dsc, matches } = sc;
-    buf.clear();
+    sc.buf.clear();
     let (mut base, mut own_from, mut total) = (0u64, 0usize, 0u64);
     let mut lines = Lines::default();
     loop {
-        let want = chunk.saturating_sub(buf.len()) as u64;
-        let got = (&mut r).take(want).read_to_end(buf)? as u64;
+        let want = chunk.saturating_sub(sc.buf.len()) as u64;
+        let before = sc.buf.len();
+        // On a read error, what was read is still scanned (as the last chunk) first.
+        let failed = (&mut r).take(want).read_to_end(&mut sc.buf).err();
+        let got = (sc.buf.len() - before) as u64;
         total += got;
-        let eof = got < want;
-        let own_to = if eof { buf.len() } else { buf.len() - MAX_TOKEN - LOOK };
+        if base == 0
+            && depth < CAPS.depth
+            && let Some(kind) = archive::sniff(&sc.buf)
+        {
+            let head = std::mem::take(&mut sc.buf);
+            return container::reader(det, head, &mut r, kind, depth, sc, out);
+        }
+        let eof = got < want || failed.is_some();
+        let own_to = if eof { sc.buf.len() } else { sc.buf.len() - MAX_TOKEN - LOOK };
+        let StreamScratch { buf, det: dsc, matches, .. } = sc;
         matches.clear();
         det.scan(buf, own_from..own_to, dsc, matches);
         to_hits(matches, buf, base, &mut lines, out);
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if eof {
             return Ok(total);
         }
@@ -100,16 +163,26 @@ fn to_hits(matches: &[Match], data: &[u8], base: u64, lines: &mut Lines, out: &m
         lines.advance(data, base, base + m.start as u64);
         let mut end = lines.clone();
         end.advance(data, base, base + m.end as u64);
+        let encoding = m.decoded.as_ref().map(|d| d.0);
+        let (column, end_column) = match encoding {
+            Some(e @ (Encoding::Utf16le | Encoding::Utf16be)) => {
+                (lines.utf16_column(base + m.start as u64, e), end.utf16_column(base + m.end as u64, e))
+            }
+            _ => (lines.col, end.col),
+        };
+        let secret = m.decoded.as_ref().map_or_else(|| data[m.start..m.end].to_vec(), |d| d.1.clone());
         out.push(Hit {
             rule: m.rule,
             offset: base + m.start as u64,
             line: lines.line,
-            column: lines.col,
+            column,
             end_line: end.line,
-            end_column: end.col,
-            secret: Secret::new(data[m.start..m.end].to_vec()),
+            end_column,
+            secret: Secret::new(secret),
             exp: m.exp,
             allowed: m.allowed,
+            encoding,
+            entry: None,
         });
     }
 }
@@ -120,11 +193,13 @@ struct Lines {
     pos: u64,
     line: u64,
     col: u64,
+    /// Offset just past the last newline byte (0 on the first line).
+    line_start: u64,
 }
 
 impl Default for Lines {
     fn default() -> Self {
-        Lines { pos: 0, line: 1, col: 1 }
+        Lines { pos: 0, line: 1, col: 1, line_start: 0 }
     }
 }
 
@@ -139,10 +214,19 @@ impl Lines {
             Some(last) => {
                 self.line += memchr_iter(b'\n', seg).count() as u64;
                 self.col = 1 + chars(&seg[last + 1..]);
+                self.line_start = self.pos + last as u64 + 1;
             }
             None => self.col += chars(seg),
         }
         self.pos = to;
+    }
+
+    /// The column of absolute offset `at` (this position) in UTF-16 text: code units since
+    /// the line's first one (in UTF-16LE the newline's 0x00 half follows the 0x0A byte).
+    fn utf16_column(&self, at: u64, e: Encoding) -> u64 {
+        let first_unit =
+            if e == Encoding::Utf16le && self.line > 1 { self.line_start + 1 } else { self.line_start };
+        1 + at.saturating_sub(first_unit) / 2
     }
 }
 

@@ -77,5 +77,12 @@ fn confirm(rule_idx: usize, rule: &Rule, caps: &Captures, own: &Range<usize>, ou
             return;
         }
     }
-    out.push(Match { rule: rule_idx, start: secret.start(), end: secret.end(), exp: None, allowed: false });
+    out.push(Match {
+        rule: rule_idx,
+        start: secret.start(),
+        end: secret.end(),
+        exp: None,
+        allowed: false,
+        decoded: None,
+    });
 }

@@ -31,6 +31,10 @@ struct JsonFinding<'a> {
     rule_title: &'a str,
     level: Level,
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'static str>,
     line: u64,
     column: u64,
     end_line: u64,
@@ -93,6 +97,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 rule_title: &f.rule.title,
                 level: f.level,
                 path: f.location.path.lossy(),
+                entry: f.entry.as_deref(),
+                encoding: f.encoding.map(|e| e.as_str()),
                 line: f.location.line,
                 column: f.location.column,
                 end_line: f.location.end_line,

@@ -118,6 +118,12 @@ fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
     if let Some(expired) = f.expired {
         p.insert("expired".to_string(), json!(expired));
     }
+    if f.entry.is_some() {
+        p.insert("container".to_string(), json!(f.shown_path()));
+    }
+    if let Some(e) = f.encoding {
+        p.insert("encoding".to_string(), json!(e.as_str()));
+    }
     if let Some(t) = f.expires_at {
         p.insert("expiresAt".to_string(), json!(iso8601(t, 0)));
     }

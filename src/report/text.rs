@@ -18,14 +18,19 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             Level::Error => paint("1;31", "error"),
             Level::Warning => paint("33", "warning"),
         };
+        let shown_path = match &f.entry {
+            Some(e) => format!("{}!{}", l.path.escaped(), crate::finding::escape_bytes(e.as_bytes())),
+            None => l.path.escaped(),
+        };
+        let encoded = f.encoding.map(|e| format!(" [{}]", e.as_str())).unwrap_or_default();
         let revoked = match r.revocation(f) {
             Some(rev) => format!(" [revocation {}: {}]", rev.status.as_str(), rev.message),
             None => String::new(),
         };
         writeln!(
             w,
-            "{}:{}:{}: {level} {} {} ({}{}){}{revoked}",
-            paint("35", &l.path.escaped()),
+            "{}:{}:{}: {level} {} {}{encoded} ({}{}){}{revoked}",
+            paint("35", &shown_path),
             paint("32", &l.line.to_string()),
             l.column,
             paint("1", &f.rule.id),

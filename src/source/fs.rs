@@ -146,6 +146,12 @@ impl Visitor<'_> {
                 self.stats.skip(SkipReason::Unreadable);
             }
         }
+        super::report_notices(
+            &mut self.scratch.notices,
+            &format!("'{}'", shown.escaped()),
+            self.progress,
+            &mut self.stats,
+        );
         for hit in self.hits.drain(..) {
             let f = to_finding(self.det, hit, shown.clone(), Provenance::File, self.now);
             self.findings.push(f);

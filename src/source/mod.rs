@@ -11,8 +11,9 @@ pub mod stdin;
 use std::collections::BTreeMap;
 
 use crate::detect::Detector;
-use crate::detect::stream::Hit;
+use crate::detect::stream::{Hit, Notice, NoticeKind};
 use crate::finding::{Finding, Level, Provenance, RelPath, redact};
+use crate::progress::Progress;
 
 /// Why something was not scanned. Every skip is counted in the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,6 +29,10 @@ pub enum SkipReason {
     TooLarge,
     /// A submodule (gitlink): its commits live in another repository.
     Submodule,
+    /// Part of an archive past a zip-bomb limit (a warning says which).
+    ArchiveLimit,
+    /// Corrupt compressed data inside a file (a warning says where).
+    CorruptArchive,
 }
 
 impl SkipReason {
@@ -38,6 +43,8 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::TooLarge => "over --max-blob-size",
             SkipReason::Submodule => "submodule not followed",
+            SkipReason::ArchiveLimit => "archive part over a limit",
+            SkipReason::CorruptArchive => "corrupt archive part",
         }
     }
     pub fn key(self) -> &'static str {
@@ -47,6 +54,8 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::TooLarge => "too_large",
             SkipReason::Submodule => "submodule",
+            SkipReason::ArchiveLimit => "archive_limit",
+            SkipReason::CorruptArchive => "corrupt_archive",
         }
     }
 }
@@ -100,5 +109,19 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
         expired,
         expires_at: hit.exp,
         allowed: hit.allowed,
+        encoding: hit.encoding,
+        entry: hit.entry,
+    }
+}
+
+/// Warn about and count what a scan of `what` could not fully do (archive limits,
+/// corrupt packed data), then forget it.
+pub fn report_notices(notices: &mut Vec<Notice>, what: &str, progress: &Progress, stats: &mut Stats) {
+    for n in notices.drain(..) {
+        progress.warn(&format!("{what}: {}", n.message));
+        stats.skip(match n.kind {
+            NoticeKind::ArchiveLimit => SkipReason::ArchiveLimit,
+            NoticeKind::Corrupt => SkipReason::CorruptArchive,
+        });
     }
 }

@@ -102,3 +102,67 @@ pub fn keys_in(text: &str) -> Vec<String> {
         .unwrap();
     re.find_iter(text).map(|m| m.as_str().to_string()).collect()
 }
+
+/// A zip archive of `(name, bytes, deflate?)` entries; `claim` overrides the uncompressed
+/// size written in the headers (a zip bomb's lie).
+pub fn zip(entries: &[(&str, &[u8], bool)], claim: Option<u32>) -> Vec<u8> {
+    use std::io::Write;
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    for (name, data, deflate) in entries {
+        let body = if *deflate {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        } else {
+            data.to_vec()
+        };
+        let crc = flate2::Crc::new();
+        let mut crc = crc;
+        crc.update(data);
+        let (method, size) = (if *deflate { 8 } else { 0 }, claim.unwrap_or(data.len() as u32));
+        let local = out.len() as u32;
+        for (v, sig) in [(&mut out, 0x0403_4b50u32), (&mut central, 0x0201_4b50)] {
+            le32(v, sig);
+            if sig == 0x0201_4b50 {
+                le16(v, 20);
+            }
+            for x in [20u16, 0, method, 0, 0] {
+                le16(v, x);
+            }
+            for x in [crc.sum(), body.len() as u32, size] {
+                le32(v, x);
+            }
+            le16(v, name.len() as u16);
+            le16(v, 0);
+            if sig == 0x0201_4b50 {
+                for x in [0u16, 0, 0] {
+                    le16(v, x);
+                }
+                le32(v, 0);
+                le32(v, local);
+            }
+            v.extend_from_slice(name.as_bytes());
+        }
+        out.extend_from_slice(&body);
+    }
+    let (dir_at, dir_len) = (out.len() as u32, central.len() as u32);
+    out.extend_from_slice(&central);
+    le32(&mut out, 0x0605_4b50);
+    for x in [0u16, 0, entries.len() as u16, entries.len() as u16] {
+        le16(&mut out, x);
+    }
+    le32(&mut out, dir_len);
+    le32(&mut out, dir_at);
+    le16(&mut out, 0);
+    out
+}
+
+/// Gzip `data`, naming it `name` in the header.
+pub fn gzip(data: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::GzBuilder::new().filename(name).write(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod encoded;
 mod fixtures;
 mod git;
 mod git_engines;

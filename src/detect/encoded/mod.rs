@@ -1,0 +1,102 @@
+//! Keys hidden in encoded text: base64 (standard and URL-safe, any alignment), percent and
+//! JSON/JS escapes, UTF-16 (LE and BE, with or without BOM).
+//!
+//! Takes the rules' anchors; gives derived anchors (the encoded forms of each anchor) for
+//! the one prefilter pass, and, at a hit on one, the decoded text of a bounded window
+//! around it with a map from decoded offsets back to the encoded ones. The detector scans
+//! the decoded text like any other, and reports what it finds at the encoded location.
+
+pub mod base64;
+pub mod escape;
+pub mod utf16;
+
+use serde::Serialize;
+
+/// How a secret was hidden. A closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Base64,
+    Percent,
+    JsonEscape,
+    Utf16le,
+    Utf16be,
+    Gzip,
+    Zip,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Percent => "percent",
+            Encoding::JsonEscape => "json-escape",
+            Encoding::Utf16le => "utf-16le",
+            Encoding::Utf16be => "utf-16be",
+            Encoding::Gzip => "gzip",
+            Encoding::Zip => "zip",
+        }
+    }
+}
+
+/// A derived anchor: what to look for, and how to decode around it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Derived {
+    pub text: Vec<u8>,
+    pub kind: Encoding,
+    /// Base64 only: the anchor's offset inside its 4-character group, so the decode starts
+    /// on a group boundary.
+    pub phase: usize,
+}
+
+/// Derived anchors for `anchors` (the rules' literal anchors); `long` are longer literal
+/// forms of a secret's start (a JWS header's first bytes) that make usable base64 anchors
+/// where the rule anchor itself is too short.
+pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
+    let mut out: Vec<Derived> = Vec::new();
+    let mut push = |d: Derived| {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    };
+    for a in anchors.iter().chain(long) {
+        base64::anchors(a.as_bytes()).into_iter().for_each(&mut push);
+    }
+    for a in anchors {
+        escape::anchors(a.as_bytes()).into_iter().for_each(&mut push);
+        utf16::anchors(a.as_bytes()).into_iter().for_each(&mut push);
+    }
+    out
+}
+
+/// Decoded text and where each decoded byte came from.
+pub struct Decoded {
+    pub kind: Encoding,
+    /// Outer context first (for Lofty signs next to the encoded text), then the decoded
+    /// window; `own` is the decoded part.
+    pub bytes: Vec<u8>,
+    pub own: std::ops::Range<usize>,
+    /// `map[i]` is the outer offset of `bytes[own.start + i]`; one extra entry for the end.
+    pub map: Vec<usize>,
+    /// Outer bytes up to here are done: later hits inside them decode nothing new.
+    pub consumed_until: usize,
+}
+
+impl Decoded {
+    /// The outer byte range of decoded range `start..end` (offsets in `bytes`).
+    pub fn outer(&self, start: usize, end: usize) -> (usize, usize) {
+        let s = self.map[start - self.own.start];
+        let e = self.map[end - self.own.start];
+        (s, e.max(s + 1))
+    }
+}
+
+/// Decode around hit `h` of derived anchor `d` in `data`.
+pub fn decode_at(d: &Derived, data: &[u8], h: usize, context: usize) -> Option<Decoded> {
+    match d.kind {
+        Encoding::Base64 => base64::decode_at(data, h, d.phase, context),
+        Encoding::Percent | Encoding::JsonEscape => escape::decode_at(data, h, d.kind, context),
+        Encoding::Utf16le | Encoding::Utf16be => utf16::decode_at(data, h, d.kind),
+        Encoding::Gzip | Encoding::Zip => None,
+    }
+}
