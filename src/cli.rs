@@ -72,15 +72,27 @@ pub struct StdinArgs {
 
 #[derive(Args, Debug)]
 pub struct Common {
-    /// Report format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Report format (default: text, or the config file's `format`)
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
     /// Write the report to FILE instead of standard output
     #[arg(short = 'o', long, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Add the rules in FILE (TOML, the format of rules/*.toml); repeatable
     #[arg(long = "rules", global = true, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Read settings from FILE (default: .loftyscan.toml in the scanned root, if present)
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore any .loftyscan.toml
+    #[arg(long, global = true)]
+    pub no_config: bool,
+    /// Suppress the findings listed in FILE (written by --baseline-out)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every current finding's identity to FILE (never a secret; sorted, no timestamps)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline_out: Option<PathBuf>,
     /// Print secrets in full instead of redacted
     #[arg(long, global = true)]
     pub show_secrets: bool,
@@ -110,11 +122,14 @@ pub struct Common {
     pub color: ColorChoice,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Text,
     Json,
     Sarif,
+    /// GitLab's secret-detection report (gl-secret-detection-report.json)
+    Gitlab,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,16 +1,20 @@
-//! Resolves the parsed command line into a [`Config`]: rule files loaded and validated,
-//! thread count, colour and progress decided, the clock read once.
+//! Resolves the parsed command line (and `.loftyscan.toml`) into a [`Config`]: the scanned
+//! root found, rule files loaded and validated, disabled rules dropped, format, thread
+//! count, colour and progress decided, the clock read once.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
 use crate::source::git::{GitEngine, GitMode};
+
+pub mod file;
+use file::PathAllowlist;
 
 pub enum Mode {
     Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
@@ -32,35 +36,40 @@ pub struct Config {
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
     pub now: i64,
     pub revoke: Option<RevokeConfig>,
+    /// The scanned root: where paths are relative to, `.loftyscan.toml` is looked for and
+    /// the revoke hook runs.
+    pub root: PathBuf,
+    pub allow_paths: PathAllowlist,
+    pub baseline: Option<PathBuf>,
+    pub baseline_out: Option<PathBuf>,
 }
 
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
+    let mode = mode_of(cli.command);
+    let root = root_of(&mode)?;
+    let file = match (&c.config, c.no_config) {
+        (Some(path), _) => Some(file::load(path)?),
+        (None, false) if root.join(file::FILE_NAME).is_file() => {
+            Some(file::load(&root.join(file::FILE_NAME))?)
+        }
+        _ => None,
+    };
     let mut rules = rules::builtin()?;
-    for path in &c.rules {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read rule file '{}'", path.display()))?;
+    let from_file = file.iter().flat_map(|f| f.rules.iter().map(move |r| (r, Some(&f.source))));
+    for (path, named_in) in from_file.chain(c.rules.iter().map(|r| (r, None))) {
+        let text = std::fs::read_to_string(path).with_context(|| match named_in {
+            Some(cfg) => format!("cannot read rule file '{}' (named in {})", path.display(), cfg.display()),
+            None => format!("cannot read rule file '{}'", path.display()),
+        })?;
         rules.extend(rules::parse(&path.display().to_string(), &text, false)?);
     }
-    let mode = match cli.command {
-        Command::Dir(d) => Mode::Dir { paths: d.paths, no_ignore: d.no_ignore, follow: d.follow },
-        Command::Git(g) => Mode::Git {
-            repo: g.repo,
-            mode: match (g.range, g.staged) {
-                (Some(r), _) => GitMode::Range(r),
-                (None, true) => GitMode::Staged,
-                (None, false) => GitMode::History,
-            },
-            max_blob_size: g.max_blob_size,
-            engine: g.git_engine,
-        },
-        Command::Stdin(s) => Mode::Stdin { name: s.name },
-        Command::Rules => Mode::Rules,
-    };
-    let threads = match c.threads {
-        Some(n) => n as usize,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    if let Some(f) = &file {
+        disable(&mut rules, &f.disable, f)?;
+    }
+    let format = c.format.or(file.as_ref().and_then(|f| f.format)).unwrap_or(Format::Text);
+    let threads =
+        c.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match c.color {
         ColorChoice::Always => true,
@@ -77,7 +86,7 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     Ok(Config {
         revoke,
         mode,
-        format: c.format,
+        format,
         output: c.output,
         rules,
         show_secrets: c.show_secrets,
@@ -87,9 +96,55 @@ pub fn resolve(cli: Cli) -> Result<Config> {
             FailOn::Error => Level::Error,
             FailOn::Warning => Level::Warning,
         },
-        color: color && c.format == Format::Text,
+        color: color && format == Format::Text,
         now,
+        root,
+        allow_paths: file.map_or_else(PathAllowlist::none, |f| f.allow_paths),
+        baseline: c.baseline,
+        baseline_out: c.baseline_out,
     })
+}
+
+fn mode_of(command: Command) -> Mode {
+    match command {
+        Command::Dir(d) => Mode::Dir { paths: d.paths, no_ignore: d.no_ignore, follow: d.follow },
+        Command::Git(g) => Mode::Git {
+            repo: g.repo,
+            mode: match (g.range, g.staged) {
+                (Some(r), _) => GitMode::Range(r),
+                (None, true) => GitMode::Staged,
+                (None, false) => GitMode::History,
+            },
+            max_blob_size: g.max_blob_size,
+            engine: g.git_engine,
+        },
+        Command::Stdin(s) => Mode::Stdin { name: s.name },
+        Command::Rules => Mode::Rules,
+    }
+}
+
+/// The scanned root: the one directory scanned, the repository's work tree (its git
+/// directory when bare), else the current directory.
+fn root_of(mode: &Mode) -> Result<PathBuf> {
+    Ok(match mode {
+        Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
+        Mode::Git { repo, .. } => {
+            let r = crate::source::git::open(repo)?;
+            r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
+        }
+        _ => PathBuf::from("."),
+    })
+}
+
+/// Drop the rules the config file disables; an id no rule has is an error.
+fn disable(rules: &mut Vec<Rule>, ids: &[String], f: &file::ConfigFile) -> Result<()> {
+    for id in ids {
+        if !rules.iter().any(|r| &r.info.id == id) {
+            bail!("{}: disable: no rule has the id `{id}` (see `loftyscan rules`)", f.source.display());
+        }
+    }
+    rules.retain(|r| !ids.contains(&r.info.id));
+    Ok(())
 }
 
 /// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.

@@ -1,6 +1,7 @@
 //! loftyscan as a library: the stages the binary (`src/main.rs`) wires together, exposed
 //! for the fuzz targets in `fuzz/`. Not a stable API.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod detect;

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use crate::baseline::{self, Baseline};
 use crate::config::{Config, Mode};
 use crate::detect::Detector;
 use crate::finding::Finding;
@@ -31,25 +32,44 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let start = Instant::now();
     let det = Detector::new(std::mem::take(&mut cfg.rules))?;
     det.check_examples(true)?;
+    // Everything that can fail before scanning does: outputs opened, baseline read.
     let mut out = Output::open(cfg.output.as_deref())?;
+    let mut baseline_out = cfg.baseline_out.as_deref().map(|p| Output::open(Some(p))).transpose()?;
+    let mut baseline = cfg.baseline.as_deref().map(Baseline::load).transpose()?;
     if let Mode::Rules = cfg.mode {
         ignore_broken_pipe(report::rules_list(&det.rules, cfg.format, &mut out))?;
         out.commit()?;
         return Ok(Outcome::Clean);
     }
     let progress = Progress::new(cfg.progress);
-    let (mut findings, stats) = scan_source(&cfg, &det, &progress)?;
+    let (mut found, stats) = scan_source(&cfg, &det, &progress)?;
     progress.finish();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let (allowed, findings): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| f.allowed);
-    let revocations = match &cfg.revoke {
-        Some(rc) => Some(revoke::run(rc, &findings, &root_of(&cfg.mode)?, &progress)),
-        None => None,
+    found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let (marked, found): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
+    let (by_path, current): (Vec<Finding>, Vec<Finding>) =
+        found.into_iter().partition(|f| cfg.allow_paths.matches(&f.location.path.lossy()));
+    if let Some(w) = &mut baseline_out {
+        w.write_all(baseline::render(&current).as_bytes())?;
+        w.commit()?;
+    }
+    let (findings, baselined) = match &mut baseline {
+        Some(b) => b.apply(current),
+        None => (current, Vec::new()),
     };
+    let stale: Vec<baseline::Entry> =
+        baseline.as_ref().map(|b| b.stale().into_iter().cloned().collect()).unwrap_or_default();
+    for e in &stale {
+        progress.note(&format!("baseline entry matched nothing: {} {} {}", e.rule_id, e.path, e.redacted));
+    }
+    let revocations = cfg.revoke.as_ref().map(|rc| revoke::run(rc, &findings, &cfg.root, &progress));
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
-        allowlisted: allowed.len() as u64,
+        allowlisted: marked.len() as u64,
+        path_allowlisted: by_path.len() as u64,
+        baselined: baselined.len() as u64,
+        baseline_stale: stale,
+        started_at: cfg.now,
         elapsed: start.elapsed(),
     };
     let rep = Report {
@@ -68,19 +88,6 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
-}
-
-/// The scanned root, where a revoke hook runs: the one directory scanned, the
-/// repository's work tree (its git directory when bare), else the current directory.
-fn root_of(mode: &Mode) -> Result<PathBuf> {
-    Ok(match mode {
-        Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
-        Mode::Git { repo, .. } => {
-            let r = source::git::open(repo)?;
-            r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
-        }
-        _ => PathBuf::from("."),
-    })
 }
 
 /// The source stage: whichever the command names.

@@ -16,7 +16,7 @@ struct JsonReport<'a> {
     schema_version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
-    summary: JsonSummary,
+    summary: JsonSummary<'a>,
 }
 
 #[derive(Serialize)]
@@ -59,11 +59,14 @@ struct JsonFinding<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonSummary {
+struct JsonSummary<'a> {
     findings: usize,
     errors: usize,
     warnings: usize,
     allowlisted: u64,
+    path_allowlisted: u64,
+    baselined: u64,
+    baseline_stale: &'a [crate::baseline::Entry],
     files_scanned: u64,
     bytes_scanned: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,6 +129,9 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             errors: r.count(Level::Error),
             warnings: r.count(Level::Warning),
             allowlisted: s.allowlisted,
+            path_allowlisted: s.path_allowlisted,
+            baselined: s.baselined,
+            baseline_stale: &s.baseline_stale,
             files_scanned: s.stats.files,
             bytes_scanned: s.stats.bytes,
             commits_scanned: s.stats.commits,

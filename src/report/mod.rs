@@ -4,6 +4,7 @@
 //! and the rules; writes one format to a writer. Secrets appear only as `redacted` unless
 //! `show_secrets`. Output is deterministic: no timestamps, findings in sorted order.
 
+pub mod gitlab;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -26,6 +27,14 @@ pub struct Summary {
     pub warnings: u64,
     /// Findings on lines with an allow marker: not reported.
     pub allowlisted: u64,
+    /// Findings under a path the config file's allowlist names: not reported.
+    pub path_allowlisted: u64,
+    /// Findings the `--baseline` file lists: not reported.
+    pub baselined: u64,
+    /// Baseline entries that matched no finding.
+    pub baseline_stale: Vec<crate::baseline::Entry>,
+    /// When the scan started (seconds since the epoch).
+    pub started_at: i64,
     pub elapsed: Duration,
 }
 
@@ -82,6 +91,7 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
         Format::Text => text::write(r, w, color),
         Format::Json => json::write(r, w),
         Format::Sarif => sarif::write(r, w),
+        Format::Gitlab => gitlab::write(r, w),
     }
 }
 

@@ -81,8 +81,17 @@ pub fn summary_line(r: &Report) -> String {
         human_bytes(s.stats.bytes),
         s.elapsed.as_secs_f64(),
     );
-    if s.allowlisted > 0 {
-        line += &format!("; {} allowlisted", s.allowlisted);
+    if s.allowlisted + s.path_allowlisted > 0 {
+        line += &format!("; {} allowlisted", s.allowlisted + s.path_allowlisted);
+        if s.path_allowlisted > 0 {
+            line += &format!(" ({} by marker, {} by path)", s.allowlisted, s.path_allowlisted);
+        }
+    }
+    if s.baselined > 0 || !s.baseline_stale.is_empty() {
+        line += &format!("; {} in the baseline", s.baselined);
+        if !s.baseline_stale.is_empty() {
+            line += &format!(" ({} baseline entries matched nothing)", s.baseline_stale.len());
+        }
     }
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();

@@ -11,7 +11,7 @@ fn each_line_of_keys_rule_is_one_finding_of_that_rule() {
     for entry in std::fs::read_dir(fixture("keys")).unwrap() {
         let path = entry.unwrap().path();
         let rule = path.file_name().unwrap().to_str().unwrap().to_string();
-        let (v, r) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
+        let (v, r) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap()]);
         let f = findings(&v);
         let lines = nonempty_lines(&path);
         assert_eq!(f.len(), lines, "{rule}: {}", r.stdout);
@@ -28,12 +28,12 @@ fn each_line_of_keys_rule_is_one_finding_of_that_rule() {
 #[test]
 fn expired_keys_are_warnings_and_fail_only_with_fail_on_warning() {
     let path = fixture("expired/lofty-api-key");
-    let (v, r) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
+    let (v, r) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap()]);
     let f = findings(&v);
     assert_eq!(f.len(), nonempty_lines(&path));
     assert!(f.iter().all(|x| x["expired"] == true && x["level"] == "warning"));
     assert_eq!(r.code, 0);
-    let (_, r) = scan_json(&root(), &["dir", path.to_str().unwrap(), "--fail-on", "warning"]);
+    let (_, r) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap(), "--fail-on", "warning"]);
     assert_eq!(r.code, 1);
 }
 
@@ -48,7 +48,7 @@ fn clean_fixtures_have_no_findings() {
 #[test]
 fn allow_markers_suppress_and_are_counted() {
     let path = fixture("allowed/markers");
-    let (v, r) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
+    let (v, r) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap()]);
     assert!(findings(&v).is_empty());
     assert_eq!(v["summary"]["allowlisted"], nonempty_lines(&path) as u64);
     assert_eq!(r.code, 0);
@@ -59,7 +59,7 @@ fn secret_sha256_is_of_the_exact_secret_text() {
     for rule in ["lfk-secret-key", "lofty-api-key"] {
         let path = fixture(&format!("keys/{rule}"));
         let keys = keys_in(&std::fs::read_to_string(&path).unwrap());
-        let (v, _) = scan_json(&root(), &["dir", path.to_str().unwrap()]);
+        let (v, _) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap()]);
         let got: Vec<String> =
             findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap().to_string()).collect();
         let want: Vec<String> = keys.iter().map(|k| sha256_hex(k)).collect();

@@ -2,6 +2,7 @@
 //! trees and git repositories built in temporary directories.
 
 mod bad_input;
+mod ci_templates;
 mod common;
 mod encoded;
 mod fixtures;
@@ -11,4 +12,5 @@ mod gitrepo;
 mod output;
 mod revoke;
 mod secrets;
+mod team;
 mod walk;

@@ -42,7 +42,8 @@ fn no_raw_secret_in_any_format_unless_show_secrets() {
 fn sarif_has_the_contract_fields_and_validates() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("results.sarif");
-    let r = run(bin().current_dir(root()).args(["dir", ".", "--format", "sarif", "-o"]).arg(&out));
+    let r =
+        run(bin().current_dir(root()).args(["dir", ".", "--no-config", "--format", "sarif", "-o"]).arg(&out));
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let run0 = &v["runs"][0];
@@ -145,9 +146,9 @@ fn closed_pipe_is_not_an_error() {
 #[test]
 fn colour_only_when_asked() {
     let keys = fixture("keys/lfk-secret-key");
-    let plain = run(bin().arg("dir").arg(&keys));
+    let plain = run(bin().args(["dir", "--no-config"]).arg(&keys));
     assert!(!plain.stdout.contains('\x1b'));
-    let coloured = run(bin().arg("dir").arg(&keys).args(["--color", "always"]));
+    let coloured = run(bin().args(["dir", "--no-config"]).arg(&keys).args(["--color", "always"]));
     assert!(coloured.stdout.contains("\x1b[1;31merror"));
 }
 
