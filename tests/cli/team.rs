@@ -1,18 +1,11 @@
 //! Team workflow: `.loftyscan.toml`, baselines, GitLab's report format.
 
 use std::fs;
-use std::path::Path;
 
 use serde_json::Value;
 
 use crate::common::*;
 use crate::gitrepo::TestRepo;
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 fn paths(v: &Value) -> Vec<String> {
     findings(v).iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()

@@ -1,15 +1,8 @@
 //! `loftyscan dir` on trees built in temporary directories: what is walked and what is not.
 
 use std::fs;
-use std::path::Path;
 
 use crate::common::*;
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 fn paths(v: &serde_json::Value) -> Vec<String> {
     findings(v).iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()

@@ -135,14 +135,7 @@ fn finish(
     }
     ctx.progress.bar("scanning blobs", oids.len() as u64, "blobs");
     let describe = |oid: Oid| where_.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
-    let job = blobs::BlobJob {
-        git_dir: repo.path(),
-        det: ctx.det,
-        max_size: ctx.opts.max_blob_size,
-        threads: ctx.opts.threads,
-        progress: ctx.progress,
-        describe: &describe,
-    };
+    let job = ctx.blob_job(repo, &describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);
     Ok((super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance), stats))

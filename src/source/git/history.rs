@@ -72,14 +72,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
-    let job = blobs::BlobJob {
-        git_dir: repo.path(),
-        det: ctx.det,
-        max_size: ctx.opts.max_blob_size,
-        threads: ctx.opts.threads,
-        progress: ctx.progress,
-        describe: &describe,
-    };
+    let job = ctx.blob_job(repo, &describe);
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);

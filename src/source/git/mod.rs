@@ -63,6 +63,25 @@ pub struct Ctx<'a> {
     pub progress: &'a Progress,
 }
 
+impl Ctx<'_> {
+    /// A blob scan of this repository with these settings; `describe` names a blob (by a
+    /// path it has) in warnings.
+    pub fn blob_job<'a>(
+        &'a self,
+        repo: &'a Repository,
+        describe: &'a (dyn Fn(Oid) -> String + Sync),
+    ) -> blobs::BlobJob<'a> {
+        blobs::BlobJob {
+            git_dir: repo.path(),
+            det: self.det,
+            max_size: self.opts.max_blob_size,
+            threads: self.opts.threads,
+            progress: self.progress,
+            describe,
+        }
+    }
+}
+
 pub fn scan(
     det: &Detector,
     opts: &GitOptions,

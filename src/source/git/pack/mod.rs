@@ -85,14 +85,7 @@ impl Store {
         if !loose.is_empty() {
             ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
             let none = |_: Oid| String::new();
-            let job = blobs::BlobJob {
-                git_dir: repo.path(),
-                det: ctx.det,
-                max_size: ctx.opts.max_blob_size,
-                threads: ctx.opts.threads,
-                progress: ctx.progress,
-                describe: &none,
-            };
+            let job = ctx.blob_job(repo, &none);
             let scanned = blobs::scan(&job, &loose)?;
             all.hits.extend(scanned.hits);
             all.stats.merge(&scanned.stats);
