@@ -175,7 +175,17 @@ fn smoke_fuzz_detector() {
     let mut rng = Rng::new(16);
     let seeds: Vec<String> =
         det.rules.iter().flat_map(|r| r.examples.iter().chain(&r.negatives).cloned()).collect();
-    let specials: [&[u8]; 7] = [b"eyJ", b"lfk_sk_", b".", b"\n", b"\xff\xfe", b"loftyscan:allow", b"\r\n"];
+    let specials: [&[u8]; 9] = [
+        b"eyJ",
+        b"lfk_sk_",
+        b".",
+        b"\n",
+        b"\xff\xfe",
+        b"loftyscan:allow",
+        b"\r\n",
+        b"lfk%5Fsk%5F",
+        b"bGZrX3NrX",
+    ];
     for round in 0..150 {
         let mut data = Vec::new();
         while data.len() < 30_000 + (round * 997) % 30_000 {
@@ -194,7 +204,10 @@ fn smoke_fuzz_detector() {
         let whole = hits(&det, &data);
         for h in &whole {
             let at = h.offset as usize;
-            assert_eq!(&data[at..at + h.secret.expose().len()], h.secret.expose());
+            match h.encoding {
+                None => assert_eq!(&data[at..at + h.secret.expose().len()], h.secret.expose()),
+                Some(_) => assert!(at < data.len() && !h.secret.expose().is_empty()),
+            }
         }
         let mut chunked = Vec::new();
         let chunk = MAX_TOKEN + 2 * LOOK + 1 + round * 37;
