@@ -148,7 +148,7 @@ impl Visitor<'_> {
         }
         super::report_notices(
             &mut self.scratch.notices,
-            &format!("'{}'", shown.escaped()),
+            || format!("'{}'", shown.escaped()),
             self.progress,
             &mut self.stats,
         );

@@ -115,8 +115,18 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
 }
 
 /// Warn about and count what a scan of `what` could not fully do (archive limits,
-/// corrupt packed data), then forget it.
-pub fn report_notices(notices: &mut Vec<Notice>, what: &str, progress: &Progress, stats: &mut Stats) {
+/// corrupt packed data), then forget it. `what` names the scanned item; it is built only
+/// when there is something to report, not for every file or blob.
+pub fn report_notices(
+    notices: &mut Vec<Notice>,
+    what: impl FnOnce() -> String,
+    progress: &Progress,
+    stats: &mut Stats,
+) {
+    if notices.is_empty() {
+        return;
+    }
+    let what = what();
     for n in notices.drain(..) {
         progress.warn(&format!("{what}: {}", n.message));
         stats.skip(match n.kind {

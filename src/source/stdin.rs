@@ -23,7 +23,7 @@ pub fn scan(det: &Detector, name: &str, now: i64, progress: &Progress) -> (Vec<F
             stats.skip(SkipReason::Unreadable);
         }
     }
-    super::report_notices(&mut scratch.notices, &format!("'{name}'"), progress, &mut stats);
+    super::report_notices(&mut scratch.notices, || format!("'{name}'"), progress, &mut stats);
     let path = RelPath::new(name.as_bytes().to_vec());
     let findings =
         hits.into_iter().map(|h| to_finding(det, h, path.clone(), Provenance::Stdin, now)).collect();

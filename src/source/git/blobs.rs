@@ -87,8 +87,8 @@ fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>)
         };
         hits.clear();
         scan_bytes(job.det, obj.data(), &mut scratch, &mut hits);
-        let what = format!("blob {oid}{}", place(job, oid));
-        crate::source::report_notices(&mut scratch.notices, &what, job.progress, &mut stats);
+        let what = || format!("blob {oid}{}", place(job, oid));
+        crate::source::report_notices(&mut scratch.notices, what, job.progress, &mut stats);
         stats.files += 1;
         stats.bytes += obj.len() as u64;
         job.progress.item_done(obj.len() as u64, "blobs");

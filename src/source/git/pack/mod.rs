@@ -191,10 +191,9 @@ impl Visitor for BlobVisitor<'_> {
     fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
         let mut hits = Vec::new();
         scan_bytes(self.ctx.det, data, &mut self.scratch, &mut hits);
-        let what = format!("blob {oid}");
         crate::source::report_notices(
             &mut self.scratch.notices,
-            &what,
+            || format!("blob {oid}"),
             self.ctx.progress,
             &mut self.out.stats,
         );
