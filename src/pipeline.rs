@@ -4,9 +4,7 @@
 //! The output file is opened (and so checked) before any scanning; findings are sorted
 //! so output does not depend on the thread schedule.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -15,6 +13,7 @@ use crate::baseline::{self, Baseline};
 use crate::config::{Config, Mode};
 use crate::detect::Detector;
 use crate::finding::Finding;
+use crate::output::Output;
 use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
 use crate::revoke;
@@ -33,6 +32,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let det = Detector::new(std::mem::take(&mut cfg.rules))?;
     det.check_examples(true)?;
     // Everything that can fail before scanning does: outputs opened, baseline read.
+    crate::output::check_distinct(cfg.output.as_deref(), cfg.baseline_out.as_deref())?;
     let mut out = Output::open(cfg.output.as_deref())?;
     let mut baseline_out = cfg.baseline_out.as_deref().map(|p| Output::open(Some(p))).transpose()?;
     let mut baseline = cfg.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -118,65 +118,8 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
     })
 }
 
-/// Standard output, or a file written whole: a temporary file beside the target,
-/// renamed into place at the end, so a failed scan leaves no partial report.
-enum Output {
-    Stdout(io::StdoutLock<'static>),
-    File { w: BufWriter<File>, tmp: PathBuf, dest: PathBuf },
-}
-
-impl Output {
-    fn open(path: Option<&Path>) -> Result<Self> {
-        let Some(dest) = path else {
-            return Ok(Output::Stdout(io::stdout().lock()));
-        };
-        let name = dest.file_name().context("output path has no file name")?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".loftyscan-{}.tmp", std::process::id()));
-        let tmp = dest.with_file_name(tmp_name);
-        let file =
-            File::create(&tmp).with_context(|| format!("cannot write report to '{}'", dest.display()))?;
-        Ok(Output::File { w: BufWriter::new(file), tmp, dest: dest.to_path_buf() })
-    }
-
-    fn commit(&mut self) -> Result<()> {
-        match self {
-            Output::Stdout(s) => ignore_broken_pipe(s.flush()),
-            Output::File { w, tmp, dest } => {
-                w.flush().with_context(|| format!("cannot write report to '{}'", dest.display()))?;
-                std::fs::rename(&*tmp, &*dest)
-                    .with_context(|| format!("cannot write report to '{}'", dest.display()))
-            }
-        }
-    }
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(s) => s.write(buf),
-            Output::File { w, .. } => w.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(s) => s.flush(),
-            Output::File { w, .. } => w.flush(),
-        }
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if let Output::File { tmp, .. } = self {
-            let _ = std::fs::remove_file(tmp); // gone already after a successful rename
-        }
-    }
-}
-
 /// A closed pipe (`loftyscan dir . | head`) is not an error.
-fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
+pub fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),

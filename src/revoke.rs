@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -23,6 +23,9 @@ use crate::progress::Progress;
 
 /// Output kept from a hook, per stream.
 const OUTPUT_LIMIT: usize = 64 * 1024;
+/// How long output is still read once the hook has exited (a daemon it started may hold
+/// its pipes open for ever).
+const EXIT_GRACE: Duration = Duration::from_millis(200);
 
 pub struct RevokeConfig {
     pub cmd: String,
@@ -80,11 +83,11 @@ pub fn run(
         let group = &by_secret[secret];
         let first = group[0];
         let result = if cfg.dry_run {
-            let shown = payload(group, &first.redacted);
-            progress.note(&format!("revoke hook (dry run) would receive: {shown}"));
+            let shown = payload(group, &first.redacted, None);
+            progress.note(&format!("revoke hook (dry run) would receive: {}", shown.trim_end()));
             Revocation { status: Status::Skipped, message: "dry run: hook not called".into() }
         } else {
-            let input = payload(group, &first.secret.expose_str());
+            let input = payload(group, &first.secret.expose_str(), Some(first.secret.expose()));
             let r = call(cfg, cwd, &input, first);
             if r.status == Status::Failed {
                 progress.warn(&format!("revoke hook failed for {}: {}", first.redacted, r.message));
@@ -96,11 +99,15 @@ pub fn run(
     out
 }
 
-/// The hook's standard input: one JSON object, on one line.
+/// The hook's standard input: one JSON object, on one line ending in a newline (so a
+/// shell's `read -r line` succeeds). `secret` is the key as text (invalid UTF-8 replaced);
+/// `secret_base64` carries its exact bytes, whose SHA-256 is `secret_sha256`.
 #[derive(Serialize)]
 struct HookInput<'a> {
     rule_id: &'a str,
     secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_base64: Option<String>,
     secret_sha256: String,
     redacted: &'a str,
     locations: Vec<HookLocation<'a>>,
@@ -114,7 +121,8 @@ struct HookLocation<'a> {
     commit: Option<&'a str>,
 }
 
-fn payload(group: &[&Finding], secret: &str) -> String {
+fn payload(group: &[&Finding], secret: &str, raw: Option<&[u8]>) -> String {
+    use base64::Engine;
     let first = group[0];
     let locations = group
         .iter()
@@ -130,11 +138,12 @@ fn payload(group: &[&Finding], secret: &str) -> String {
     let input = HookInput {
         rule_id: &first.rule.id,
         secret,
+        secret_base64: raw.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
         secret_sha256: first.sha256_hex(),
         redacted: &first.redacted,
         locations,
     };
-    serde_json::to_string(&input).expect("plain data serializes")
+    serde_json::to_string(&input).expect("plain data serializes") + "\n"
 }
 
 fn call(cfg: &RevokeConfig, cwd: &Path, input: &str, f: &Finding) -> Revocation {
@@ -151,30 +160,31 @@ fn call(cfg: &RevokeConfig, cwd: &Path, input: &str, f: &Finding) -> Revocation 
         Ok(c) => c,
         Err(e) => return failed(format!("cannot start `sh -c`: {e}")),
     };
-    let (tx, rx) = mpsc::channel();
     let mut stdin = child.stdin.take().expect("piped");
     let input = input.as_bytes().to_vec();
     std::thread::spawn(move || {
         let _ = stdin.write_all(&input); // a hook may exit without reading: not an error
     });
-    for (i, stream) in
-        [child.stdout.take().map(box_read), child.stderr.take().map(box_read)].into_iter().enumerate()
+    let (tx, rx) = mpsc::channel();
+    let kept = [Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new()))];
+    for (stream, buf) in [child.stdout.take().map(box_read), child.stderr.take().map(box_read)].into_iter().zip(&kept)
     {
-        let tx = tx.clone();
-        let mut stream = stream.expect("piped");
+        let (tx, buf, mut stream) = (tx.clone(), buf.clone(), stream.expect("piped"));
         std::thread::spawn(move || {
-            let _ = tx.send((i, read_bounded(&mut stream)));
+            read_bounded(&mut stream, &buf);
+            let _ = tx.send(());
         });
     }
     let outcome = wait(&mut child, cfg.timeout);
-    let mut output = [Vec::new(), Vec::new()];
-    let grace = Instant::now() + Duration::from_secs(2);
+    // Output is read as it comes; once the hook has exited, a daemon it left holding the
+    // pipes costs at most this grace, not the rest of its life.
+    let grace = Instant::now() + EXIT_GRACE;
     for _ in 0..2 {
-        match rx.recv_timeout(grace.saturating_duration_since(Instant::now())) {
-            Ok((i, bytes)) => output[i] = bytes,
-            Err(_) => break, // a stray grandchild holds the pipe: stop listening
+        if rx.recv_timeout(grace.saturating_duration_since(Instant::now())).is_err() {
+            break;
         }
     }
+    let output = kept.map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).clone());
     let first_line = |b: &[u8]| redacted_line(b, f);
     match outcome {
         Waited::Exited(0) => Revocation { status: Status::Revoked, message: first_line(&output[0]) },
@@ -237,18 +247,18 @@ fn kill_group(pid: u32) {
     }
 }
 
-/// Read everything (so the writer never blocks) and keep the first [`OUTPUT_LIMIT`] bytes.
-fn read_bounded(r: &mut dyn Read) -> Vec<u8> {
-    let mut kept = Vec::new();
+/// Read everything (so the writer never blocks), keeping the first [`OUTPUT_LIMIT`] bytes
+/// in `kept` as they arrive.
+fn read_bounded(r: &mut dyn Read, kept: &Mutex<Vec<u8>>) {
     let mut buf = [0u8; 8192];
     while let Ok(n) = r.read(&mut buf) {
         if n == 0 {
             break;
         }
+        let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
         let room = OUTPUT_LIMIT.saturating_sub(kept.len());
         kept.extend_from_slice(&buf[..n.min(room)]);
     }
-    kept
 }
 
 /// The first line, trimmed to 300 characters, control characters escaped, and the secret
