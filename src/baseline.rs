@@ -12,6 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::config::safe::{self, BASELINE_CAP};
 use crate::finding::Finding;
 
 const VERSION: u32 = 1;
@@ -65,19 +66,37 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// Read the baseline at `path` (at most [`BASELINE_CAP`] bytes).
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read baseline '{}'", path.display()))?;
-        let file: File = serde_json::from_str(&text)
-            .with_context(|| format!("'{}' is not a loftyscan baseline", path.display()))?;
+        let text = safe::read_capped(path, "baseline", BASELINE_CAP)?;
+        Baseline::parse(&safe::shown(path), &text)
+    }
+
+    /// A baseline that lists nothing (a tracked baseline the trusted base does not have).
+    pub fn empty() -> Baseline {
+        Baseline { entries: BTreeMap::new(), matched: BTreeSet::new() }
+    }
+
+    /// Parse a baseline's text; `name` names it in errors, which never quote the text.
+    /// A `redacted` field that does not look like a redaction (a raw key pasted in) is
+    /// replaced by `…`, so the tool never echoes it.
+    pub fn parse(name: &str, text: &str) -> Result<Baseline> {
+        let file: File = serde_json::from_str(text)
+            .map_err(|e| safe::json_error(name, &e))
+            .context("not a loftyscan baseline")?;
         if file.version != VERSION {
-            bail!(
-                "baseline '{}' has version {}; this loftyscan reads version {VERSION}",
-                path.display(),
-                file.version
-            );
+            bail!("baseline '{name}' has version {}; this loftyscan reads version {VERSION}", file.version);
         }
-        let entries = file.findings.into_iter().map(|e| (e.key(), e)).collect();
+        let entries = file
+            .findings
+            .into_iter()
+            .map(|mut e| {
+                if !looks_redacted(&e.redacted) {
+                    e.redacted = "…".into();
+                }
+                (e.key(), e)
+            })
+            .collect();
         Ok(Baseline { entries, matched: BTreeSet::new() })
     }
 
@@ -99,5 +118,38 @@ impl Baseline {
     /// Entries that matched no finding: keys fixed (or moved to another path) since.
     pub fn stale(&self) -> Vec<&Entry> {
         self.entries.iter().filter(|(k, _)| !self.matched.contains(*k)).map(|(_, e)| e).collect()
+    }
+}
+
+/// What [`crate::finding::redact`] writes: at most 16 characters, an ellipsis, at most 4.
+fn looks_redacted(s: &str) -> bool {
+    s.split_once('…').is_some_and(|(head, tail)| head.chars().count() <= 16 && tail.chars().count() <= 4)
+}
+
+impl Entry {
+    /// `rule path redacted`, escaped for a terminal.
+    pub fn shown(&self) -> String {
+        let e = |s: &str| crate::finding::escape_bytes(s.as_bytes());
+        format!("{} {} {}", e(&self.rule_id), e(&self.path), e(&self.redacted))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_key_in_redacted_is_never_kept_and_errors_quote_nothing() {
+        let key = "lfk_sk_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0";
+        let text = format!(
+            r#"{{"version":1,"tool":"loftyscan","findings":[{{"rule_id":"r","path":"p","secret_sha256":"00","redacted":"{key}"}}]}}"#
+        );
+        let b = Baseline::parse("b.json", &text).unwrap();
+        assert_eq!(b.stale()[0].redacted, "…");
+        let bad = format!(r#"{{"version":1,"tool":"loftyscan","findings":[{{"rule_id":"r","path":"p","secret_sha256":"00","redacted":"x","{key}":1}}]}}"#);
+        let err = format!("{:#}", Baseline::parse("b.json", &bad).err().unwrap());
+        assert!(err.starts_with("b.json:1:") && !err.contains("a1b2c3"), "{err}");
+        let err = format!("{:#}", Baseline::parse("b.json", &format!("{{\"version\": \"{key}\"}}")).err().unwrap());
+        assert!(!err.contains("a1b2c3"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //! count, colour and progress decided, the clock read once.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -14,6 +14,8 @@ use crate::revoke::RevokeConfig;
 use crate::source::git::{GitEngine, GitMode};
 
 pub mod file;
+pub mod safe;
+pub mod trust;
 use file::PathAllowlist;
 
 pub enum Mode {
@@ -40,33 +42,75 @@ pub struct Config {
     /// the revoke hook runs.
     pub root: PathBuf,
     pub allow_paths: PathAllowlist,
-    pub baseline: Option<PathBuf>,
+    pub baseline: Option<BaselineSource>,
     pub baseline_out: Option<PathBuf>,
+    /// `rules[..active_rules]` are active; the rest are disabled by the config file (they
+    /// still run, so what they would have reported is counted as suppressed).
+    pub active_rules: usize,
+    /// Ids of the rules the config file disables.
+    pub disabled: Vec<String>,
+    /// In `--range`/`--staged`: where the settings were read ("base commit …", "HEAD").
+    pub settings_from: Option<String>,
+    /// Settings files the range (or the index) changes: reported in every format.
+    pub settings_changes: Vec<trust::SettingsChange>,
+}
+
+/// Where `--baseline` is read from.
+pub enum BaselineSource {
+    /// The file as given (not tracked in the repository, or not a change-based scan).
+    File(PathBuf),
+    /// A tracked baseline as it is in the trusted base.
+    Text { name: String, text: String },
+    /// A tracked baseline the base does not have: it suppresses nothing.
+    NotInBase,
 }
 
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
     let mode = mode_of(cli.command);
     let root = root_of(&mode)?;
-    let file = match (&c.config, c.no_config) {
-        (Some(path), _) => Some(file::load(path)?),
-        (None, false) if root.join(file::FILE_NAME).is_file() => {
-            Some(file::load(&root.join(file::FILE_NAME))?)
+    let mut base = match &mode {
+        Mode::Git { repo, mode: gm, .. } => {
+            let read_config = c.config.is_none() && !c.no_config;
+            trust::from_base(&crate::source::git::open(repo)?, gm, read_config, c.baseline.as_deref())?
         }
         _ => None,
     };
+    let file = match (&c.config, c.no_config, base.as_mut()) {
+        (Some(path), _, _) => Some(file::load(path)?),
+        (None, true, _) => None,
+        (None, false, Some(b)) => b.file.take(),
+        (None, false, None) => disk_config(&root)?,
+    };
+    let mut texts: Vec<(String, String)> = Vec::new();
+    match (base.as_mut(), &file) {
+        (Some(b), _) if c.config.is_none() => texts.append(&mut b.rules),
+        (_, Some(f)) => {
+            for path in &f.rules {
+                texts.push((safe::shown(path), confined_rule_file(path, f, &root)?));
+            }
+        }
+        _ => {}
+    }
+    for path in &c.rules {
+        texts.push((safe::shown(path), safe::read_capped(path, "rule file", safe::SETTINGS_CAP)?));
+    }
     let mut rules = rules::builtin()?;
-    let from_file = file.iter().flat_map(|f| f.rules.iter().map(move |r| (r, Some(&f.source))));
-    for (path, named_in) in from_file.chain(c.rules.iter().map(|r| (r, None))) {
-        let text = std::fs::read_to_string(path).with_context(|| match named_in {
-            Some(cfg) => format!("cannot read rule file '{}' (named in {})", path.display(), cfg.display()),
-            None => format!("cannot read rule file '{}'", path.display()),
-        })?;
-        rules.extend(rules::parse(&path.display().to_string(), &text, false)?);
+    for (name, text) in &texts {
+        rules.extend(rules::parse(name, text, false)?);
     }
-    if let Some(f) = &file {
-        disable(&mut rules, &f.disable, f)?;
-    }
+    let disabled = match &file {
+        Some(f) => disable(&mut rules, &f.disable, f)?,
+        None => Vec::new(),
+    };
+    let active_rules = rules.len() - disabled.len();
+    let baseline = match (c.baseline, base.as_mut().and_then(|b| b.baseline.take())) {
+        (None, _) => None,
+        (Some(_), Some(Some((name, text)))) => Some(BaselineSource::Text { name, text }),
+        (Some(_), Some(None)) => Some(BaselineSource::NotInBase),
+        (Some(path), None) => Some(BaselineSource::File(path)),
+    };
+    let (settings_from, settings_changes) = base.map_or((None, Vec::new()), |b| (Some(b.from), b.changes));
     let format = c.format.or(file.as_ref().and_then(|f| f.format)).unwrap_or(Format::Text);
     let threads =
         c.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
@@ -100,8 +144,12 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         now,
         root,
         allow_paths: file.map_or_else(PathAllowlist::none, |f| f.allow_paths),
-        baseline: c.baseline,
+        baseline,
         baseline_out: c.baseline_out,
+        active_rules,
+        disabled,
+        settings_from,
+        settings_changes,
     })
 }
 
@@ -136,14 +184,51 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
     })
 }
 
-/// Drop the rules the config file disables; an id no rule has is an error.
-fn disable(rules: &mut Vec<Rule>, ids: &[String], f: &file::ConfigFile) -> Result<()> {
+/// Move the rules the config file disables to the end and give their ids; an id no rule
+/// has is an error (named only when it is a plain id).
+fn disable(rules: &mut [Rule], ids: &[String], f: &file::ConfigFile) -> Result<Vec<String>> {
     for id in ids {
         if !rules.iter().any(|r| &r.info.id == id) {
-            bail!("{}: disable: no rule has the id `{id}` (see `loftyscan rules`)", f.source.display());
+            let plain = id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            let shown = if plain { format!("`{id}`") } else { "given".to_string() };
+            bail!("{}: disable: no rule has the id {shown} (see `loftyscan rules`)", safe::shown(&f.source));
         }
     }
-    rules.retain(|r| !ids.contains(&r.info.id));
+    rules.sort_by_key(|r| ids.contains(&r.info.id));
+    Ok(rules.iter().filter(|r| ids.contains(&r.info.id)).map(|r| r.info.id.clone()).collect())
+}
+
+/// `.loftyscan.toml` in the root, if it is there: a regular file inside the root once
+/// links are resolved (a link out of the tree is an error, not a quiet read).
+fn disk_config(root: &Path) -> Result<Option<file::ConfigFile>> {
+    let path = root.join(file::FILE_NAME);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    inside(&path, &[root], "config")?;
+    Ok(Some(file::load(&path)?))
+}
+
+/// A rule file a config file names: a regular file inside the scanned root or the config
+/// file's own directory (after resolving links), read up to the size cap.
+fn confined_rule_file(path: &Path, f: &file::ConfigFile, root: &Path) -> Result<String> {
+    let named_in = safe::shown(&f.source);
+    let cfg_dir = f.source.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    inside(path, &[root, cfg_dir], "rule file").with_context(|| format!("named in {named_in}"))?;
+    safe::read_capped(path, "rule file", safe::SETTINGS_CAP).with_context(|| format!("named in {named_in}"))
+}
+
+/// `path`, links resolved, is a regular file under one of `dirs` (also resolved).
+fn inside(path: &Path, dirs: &[&Path], what: &str) -> Result<()> {
+    let shown = safe::shown(path);
+    let real = std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("cannot read {what} '{shown}': {e}"))?;
+    let ok = dirs.iter().filter_map(|d| std::fs::canonicalize(d).ok()).any(|d| real.starts_with(d));
+    if !ok {
+        bail!("{what} '{shown}' is outside the scanned root (after resolving links): not read");
+    }
+    if !std::fs::metadata(&real).is_ok_and(|m| m.is_file()) {
+        bail!("{what} '{shown}' is not a regular file: not read");
+    }
     Ok(())
 }
 

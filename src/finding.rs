@@ -220,6 +220,15 @@ impl Finding {
         (l.path.as_bytes(), self.entry.as_deref(), l.line, l.column, &self.rule.id)
     }
 
+    /// [`Finding::shown_path`] for a terminal: control characters and invalid bytes escaped.
+    pub fn shown_path_escaped(&self) -> String {
+        let path = self.location.path.escaped();
+        match &self.entry {
+            Some(e) => format!("{path}!{}", escape_bytes(e.as_bytes())),
+            None => path,
+        }
+    }
+
     /// The path as shown to people: `backup.zip!config/.env` inside a container.
     pub fn shown_path(&self) -> String {
         let path = self.location.path.lossy();

@@ -12,3 +12,4 @@ pub mod progress;
 pub mod report;
 pub mod revoke;
 pub mod source;
+pub mod trust_notes;

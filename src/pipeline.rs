@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::baseline::{self, Baseline};
-use crate::config::{Config, Mode};
+use crate::config::{BaselineSource, Config, Mode};
 use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::output::Output;
@@ -35,9 +35,10 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     crate::output::check_distinct(cfg.output.as_deref(), cfg.baseline_out.as_deref())?;
     let mut out = Output::open(cfg.output.as_deref())?;
     let mut baseline_out = cfg.baseline_out.as_deref().map(|p| Output::open(Some(p))).transpose()?;
-    let mut baseline = cfg.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut baseline = load_baseline(cfg.baseline.as_ref())?;
+    let active = &det.rules[..cfg.active_rules];
     if let Mode::Rules = cfg.mode {
-        ignore_broken_pipe(report::rules_list(&det.rules, cfg.format, &mut out))?;
+        ignore_broken_pipe(report::rules_list(active, cfg.format, &mut out))?;
         out.commit()?;
         return Ok(Outcome::Clean);
     }
@@ -45,7 +46,11 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let (mut found, stats) = scan_source(&cfg, &det, &progress)?;
     progress.finish();
     found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let (disabled, found): (Vec<Finding>, Vec<Finding>) =
+        found.into_iter().partition(|f| cfg.disabled.contains(&f.rule.id));
     let (marked, found): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
+    let change_based = cfg.settings_from.is_some();
+    crate::trust_notes::print(&cfg, if change_based { &marked } else { &[] }, &progress);
     let (by_path, current): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.allow_paths.matches(&f.location.path.lossy()));
     if let Some(w) = &mut baseline_out {
@@ -59,7 +64,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let stale: Vec<baseline::Entry> =
         baseline.as_ref().map(|b| b.stale().into_iter().cloned().collect()).unwrap_or_default();
     for e in &stale {
-        progress.note(&format!("baseline entry matched nothing: {} {} {}", e.rule_id, e.path, e.redacted));
+        progress.note(&format!("baseline entry matched nothing: {}", e.shown()));
     }
     let revocations = cfg.revoke.as_ref().map(|rc| revoke::run(rc, &findings, &cfg.root, &progress));
     let summary = Summary {
@@ -69,13 +74,18 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         path_allowlisted: by_path.len() as u64,
         baselined: baselined.len() as u64,
         baseline_stale: stale,
+        disabled: disabled.len() as u64,
+        disabled_rules: cfg.disabled.clone(),
+        settings_from: cfg.settings_from.clone(),
+        settings_changes: cfg.settings_changes.clone(),
         started_at: cfg.now,
         elapsed: start.elapsed(),
     };
     let rep = Report {
         findings: &findings,
         summary: &summary,
-        rules: &det.rules,
+        rules: active,
+        suppressed: if change_based { &marked } else { &[] },
         show_secrets: cfg.show_secrets,
         revocations: revocations.as_ref(),
     };
@@ -88,6 +98,16 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
+}
+
+/// The `--baseline` to apply, from where the config stage decided.
+fn load_baseline(src: Option<&BaselineSource>) -> Result<Option<Baseline>> {
+    Ok(match src {
+        None => None,
+        Some(BaselineSource::File(p)) => Some(Baseline::load(p)?),
+        Some(BaselineSource::Text { name, text }) => Some(Baseline::parse(name, text)?),
+        Some(BaselineSource::NotInBase) => Some(Baseline::empty()),
+    })
 }
 
 /// The source stage: whichever the command names.

@@ -59,19 +59,27 @@ impl PathAllowlist {
     }
 }
 
+/// Read and parse the config file at `path` (at most [`super::safe::SETTINGS_CAP`] bytes).
 pub fn load(path: &Path) -> Result<ConfigFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read config '{}'", path.display()))?;
-    let raw: Raw =
-        toml::from_str(&text).with_context(|| format!("{}: not a valid loftyscan config", path.display()))?;
+    let text = super::safe::read_capped(path, "config", super::safe::SETTINGS_CAP)?;
+    parse(path, &text)
+}
+
+/// Parse a config file's text; `path` names it in errors and its directory is where its
+/// rule files and allowlist patterns are relative to. Errors never quote the text.
+pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
+    let name = super::safe::shown(path);
+    let raw: Raw = toml::from_str(text)
+        .map_err(|e| super::safe::toml_error(&name, text, &e))
+        .context("not a valid loftyscan config")?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = GitignoreBuilder::new(dir);
-    for pattern in &raw.allowlist.paths {
+    for (i, pattern) in raw.allowlist.paths.iter().enumerate() {
         builder
             .add_line(None, pattern)
-            .with_context(|| format!("{}: allowlist.paths: bad pattern '{pattern}'", path.display()))?;
+            .map_err(|_| anyhow::anyhow!("{name}: allowlist.paths[{i}] is not a valid pattern"))?;
     }
-    let gi = builder.build().with_context(|| format!("{}: allowlist.paths", path.display()))?;
+    let gi = builder.build().map_err(|_| anyhow::anyhow!("{name}: allowlist.paths is not valid"))?;
     Ok(ConfigFile {
         source: path.to_path_buf(),
         rules: raw.rules.into_iter().map(|r| dir.join(r)).collect(),

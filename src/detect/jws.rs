@@ -194,7 +194,7 @@ impl Sign {
             bail!("sign.context_bytes must be at most {LOOK}");
         }
         let context = match spec.context {
-            Some(p) => Some(Regex::new(&p).map_err(|e| anyhow::anyhow!("invalid sign.context: {e}"))?),
+            Some(p) => Some(Regex::new(&p).map_err(|_| anyhow::anyhow!("invalid sign.context: not a valid regular expression"))?),
             None => None,
         };
         Ok(Sign {

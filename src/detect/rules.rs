@@ -105,11 +105,18 @@ pub struct Rule {
 
 /// Parse one rule file. `source` names it in errors; `builtin` marks the embedded files.
 pub fn parse(source: &str, text: &str, builtin: bool) -> Result<Vec<Rule>> {
-    let file: RuleFile = toml::from_str(text).with_context(|| format!("{source}: not a valid rule file"))?;
+    let name = crate::finding::escape_bytes(source.as_bytes());
+    let file: RuleFile = toml::from_str(text)
+        .map_err(|e| crate::config::safe::toml_error(&name, text, &e))
+        .context("not a valid rule file")?;
     let mut out = Vec::with_capacity(file.rules.len());
-    for spec in file.rules {
-        let id = spec.id.clone();
-        let rule = compile(spec, source, builtin).with_context(|| format!("{source}: rule `{id}`"))?;
+    for (n, spec) in file.rules.into_iter().enumerate() {
+        // Named by its id only once the id is known to be plain: errors quote no content.
+        let id = match validate_id(&spec.id) {
+            Ok(()) => format!("`{}`", spec.id),
+            Err(_) => format!("#{}", n + 1),
+        };
+        let rule = compile(spec, source, builtin).with_context(|| format!("{name}: rule {id}"))?;
         out.push(rule);
     }
     Ok(out)
@@ -184,7 +191,10 @@ fn compile_pattern(p: &str) -> Result<Regex> {
     let re = regex::bytes::RegexBuilder::new(p)
         .size_limit(8 << 20)
         .build()
-        .with_context(|| "invalid `pattern`")?;
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => anyhow::anyhow!("invalid `pattern`: compiled, it is over 8 MiB"),
+            _ => anyhow::anyhow!("invalid `pattern`: not a valid regular expression"),
+        })?;
     if re.capture_names().flatten().any(|n| n != "secret" && n != "body") {
         bail!("`pattern` may name only the groups `secret` and `body`");
     }
@@ -221,7 +231,7 @@ mod tests {
         let bad =
             "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='(a'\n";
         let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
-        assert!(err.contains("rule `x`") && err.contains("invalid `pattern`"), "{err}");
+        assert!(err.contains("rule `x`") && err.contains("invalid `pattern`") && !err.contains("(a"), "{err}");
         let bad =
             "[[rules]]\nid='X Y'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\n";
         assert!(parse("u.toml", bad, false).is_err());

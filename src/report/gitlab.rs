@@ -34,6 +34,42 @@ struct Scan {
     start_time: String,
     end_time: String,
     status: &'static str,
+    /// Settings files the change touches and suppression counts (schema `scan.messages`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    messages: Vec<GlMessage>,
+}
+
+#[derive(Serialize)]
+struct GlMessage {
+    level: &'static str,
+    value: String,
+}
+
+/// What a reviewer must see about the scan's settings, as `scan.messages`.
+fn messages(r: &Report) -> Vec<GlMessage> {
+    let s = r.summary;
+    let from = s.settings_from.as_deref().unwrap_or("base");
+    let mut out: Vec<GlMessage> = s
+        .settings_changes
+        .iter()
+        .map(|c| GlMessage {
+            level: "warn",
+            value: format!(
+                "This change touches scanner settings: {} {}. Settings were read from the {from}, not from the change.",
+                c.path,
+                c.change.as_str()
+            ),
+        })
+        .collect();
+    let suppressed = s.allowlisted + s.path_allowlisted + s.baselined + s.disabled;
+    if suppressed > 0 {
+        let value = format!(
+            "{suppressed} findings suppressed: {} by inline marker, {} by path allowlist, {} by baseline, {} by disabled rules",
+            s.allowlisted, s.path_allowlisted, s.baselined, s.disabled
+        );
+        out.push(GlMessage { level: "info", value });
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -172,6 +208,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             start_time: gl_time(started),
             end_time: gl_time(started + r.summary.elapsed.as_secs() as i64),
             status: "success",
+            messages: messages(r),
         },
         vulnerabilities,
     };

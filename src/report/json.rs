@@ -16,6 +16,9 @@ struct JsonReport<'a> {
     schema_version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
+    /// `--range`/`--staged`: findings an inline marker on an added line suppressed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed: Vec<JsonFinding<'a>>,
     summary: JsonSummary<'a>,
 }
 
@@ -67,6 +70,12 @@ struct JsonSummary<'a> {
     path_allowlisted: u64,
     baselined: u64,
     baseline_stale: &'a [crate::baseline::Entry],
+    disabled: u64,
+    disabled_rules: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings_from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings_changes: Option<&'a [crate::config::trust::SettingsChange]>,
     files_scanned: u64,
     bytes_scanned: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,10 +94,48 @@ struct RevocationSummary {
 }
 
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let fps = r.fingerprints();
-    let findings = r
-        .findings
-        .iter()
+    let findings = json_findings(r, r.findings, r.fingerprints());
+    let suppressed_fps = r.suppressed.iter().map(|f| f.identity()[..32].to_string() + ":suppressed").collect();
+    let suppressed = json_findings(r, r.suppressed, suppressed_fps);
+    let s = r.summary;
+    let report = JsonReport {
+        schema_version: 1,
+        tool: Tool { name: "loftyscan", version: env!("CARGO_PKG_VERSION") },
+        findings,
+        suppressed,
+        summary: JsonSummary {
+            findings: r.findings.len(),
+            errors: r.count(Level::Error),
+            warnings: r.count(Level::Warning),
+            allowlisted: s.allowlisted,
+            path_allowlisted: s.path_allowlisted,
+            baselined: s.baselined,
+            baseline_stale: &s.baseline_stale,
+            disabled: s.disabled,
+            disabled_rules: &s.disabled_rules,
+            settings_from: s.settings_from.as_deref(),
+            settings_changes: s.settings_from.as_ref().map(|_| s.settings_changes.as_slice()),
+            files_scanned: s.stats.files,
+            bytes_scanned: s.stats.bytes,
+            commits_scanned: s.stats.commits,
+            skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
+            read_warnings: s.warnings,
+            revocation: r.revocations.map(|_| {
+                let (revoked, failed, skipped) = r.revocation_counts();
+                RevocationSummary { revoked, failed, skipped }
+            }),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *w, &report)?;
+    writeln!(w)
+}
+
+fn json_findings<'a>(
+    r: &'a Report,
+    list: &'a [crate::finding::Finding],
+    fps: Vec<String>,
+) -> Vec<JsonFinding<'a>> {
+    list.iter()
         .zip(fps)
         .map(|(f, fingerprint)| {
             let commit = match &f.provenance {
@@ -118,31 +165,5 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 revocation: r.revocation(f),
             }
         })
-        .collect();
-    let s = r.summary;
-    let report = JsonReport {
-        schema_version: 1,
-        tool: Tool { name: "loftyscan", version: env!("CARGO_PKG_VERSION") },
-        findings,
-        summary: JsonSummary {
-            findings: r.findings.len(),
-            errors: r.count(Level::Error),
-            warnings: r.count(Level::Warning),
-            allowlisted: s.allowlisted,
-            path_allowlisted: s.path_allowlisted,
-            baselined: s.baselined,
-            baseline_stale: &s.baseline_stale,
-            files_scanned: s.stats.files,
-            bytes_scanned: s.stats.bytes,
-            commits_scanned: s.stats.commits,
-            skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
-            read_warnings: s.warnings,
-            revocation: r.revocations.map(|_| {
-                let (revoked, failed, skipped) = r.revocation_counts();
-                RevocationSummary { revoked, failed, skipped }
-            }),
-        },
-    };
-    serde_json::to_writer_pretty(&mut *w, &report)?;
-    writeln!(w)
+        .collect()
 }

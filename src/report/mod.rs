@@ -7,6 +7,7 @@
 pub mod gitlab;
 pub mod json;
 pub mod sarif;
+mod sarif_trust;
 pub mod text;
 
 use std::collections::HashMap;
@@ -33,6 +34,14 @@ pub struct Summary {
     pub baselined: u64,
     /// Baseline entries that matched no finding.
     pub baseline_stale: Vec<crate::baseline::Entry>,
+    /// Findings of rules the config file disables: not reported.
+    pub disabled: u64,
+    /// The ids of those rules.
+    pub disabled_rules: Vec<String>,
+    /// `--range`/`--staged`: where the settings were read ("base commit …", "HEAD").
+    pub settings_from: Option<String>,
+    /// Settings files the range (or the index) changes.
+    pub settings_changes: Vec<crate::config::trust::SettingsChange>,
     /// When the scan started (seconds since the epoch).
     pub started_at: i64,
     pub elapsed: Duration,
@@ -41,7 +50,11 @@ pub struct Summary {
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub summary: &'a Summary,
+    /// The active rules (not those the config disables).
     pub rules: &'a [Rule],
+    /// `--range`/`--staged`: findings an inline marker suppressed, listed (SARIF
+    /// `suppressions`) so a reviewer sees what the change itself chose to allow.
+    pub suppressed: &'a [Finding],
     pub show_secrets: bool,
     /// Revoke hook results by secret SHA-256, when `--revoke-hook` was given.
     pub revocations: Option<&'a HashMap<[u8; 32], Revocation>>,

@@ -34,7 +34,12 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .results(results)
         .build();
     let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
-    serde_json::to_writer_pretty(&mut *w, &sarif)?;
+    let mut v = serde_json::to_value(&sarif)?;
+    super::sarif_trust::add(r, &mut v["runs"][0], |f| {
+        serde_json::to_value(result(r, f, f.identity()[..32].to_string() + ":suppressed"))
+            .expect("plain data serializes")
+    });
+    serde_json::to_writer_pretty(&mut *w, &v)?;
     writeln!(w)
 }
 

@@ -93,6 +93,22 @@ pub fn summary_line(r: &Report) -> String {
             line += &format!(" ({} baseline entries matched nothing)", s.baseline_stale.len());
         }
     }
+    if s.disabled > 0 || !s.disabled_rules.is_empty() {
+        line += &format!(
+            "; {} by disabled rules ({})",
+            plural(s.disabled, "finding suppressed", "findings suppressed"),
+            s.disabled_rules.join(", ")
+        );
+    }
+    if !s.settings_changes.is_empty() {
+        let list: Vec<String> = s
+            .settings_changes
+            .iter()
+            .map(|c| format!("{} {}", crate::finding::escape_bytes(c.path.as_bytes()), c.change.as_str()))
+            .collect();
+        let from = s.settings_from.as_deref().unwrap_or("base");
+        line += &format!("; settings changed by this change (read from the {from}): {}", list.join(", "));
+    }
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         line += &format!("; skipped: {}", parts.join(", "));
