@@ -146,10 +146,13 @@ mod tests {
         );
         let b = Baseline::parse("b.json", &text).unwrap();
         assert_eq!(b.stale()[0].redacted, "…");
-        let bad = format!(r#"{{"version":1,"tool":"loftyscan","findings":[{{"rule_id":"r","path":"p","secret_sha256":"00","redacted":"x","{key}":1}}]}}"#);
+        let bad = format!(
+            r#"{{"version":1,"tool":"loftyscan","findings":[{{"rule_id":"r","path":"p","secret_sha256":"00","redacted":"x","{key}":1}}]}}"#
+        );
         let err = format!("{:#}", Baseline::parse("b.json", &bad).err().unwrap());
         assert!(err.starts_with("b.json:1:") && !err.contains("a1b2c3"), "{err}");
-        let err = format!("{:#}", Baseline::parse("b.json", &format!("{{\"version\": \"{key}\"}}")).err().unwrap());
+        let err =
+            format!("{:#}", Baseline::parse("b.json", &format!("{{\"version\": \"{key}\"}}")).err().unwrap());
         assert!(!err.contains("a1b2c3"), "{err}");
     }
 }

@@ -189,8 +189,7 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
 fn disable(rules: &mut [Rule], ids: &[String], f: &file::ConfigFile) -> Result<Vec<String>> {
     for id in ids {
         if !rules.iter().any(|r| &r.info.id == id) {
-            let plain = id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-            let shown = if plain { format!("`{id}`") } else { "given".to_string() };
+            let shown = if safe::plain_key(id) { format!("`{id}`") } else { "given".to_string() };
             bail!("{}: disable: no rule has the id {shown} (see `loftyscan rules`)", safe::shown(&f.source));
         }
     }
@@ -221,7 +220,8 @@ fn confined_rule_file(path: &Path, f: &file::ConfigFile, root: &Path) -> Result<
 /// `path`, links resolved, is a regular file under one of `dirs` (also resolved).
 fn inside(path: &Path, dirs: &[&Path], what: &str) -> Result<()> {
     let shown = safe::shown(path);
-    let real = std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("cannot read {what} '{shown}': {e}"))?;
+    let real =
+        std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("cannot read {what} '{shown}': {e}"))?;
     let ok = dirs.iter().filter_map(|d| std::fs::canonicalize(d).ok()).any(|d| real.starts_with(d));
     if !ok {
         bail!("{what} '{shown}' is outside the scanned root (after resolving links): not read");

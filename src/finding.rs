@@ -137,6 +137,15 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// The last line of defence before a terminal, for messages whose parts were escaped
+/// already: control characters (escape sequences, bells, line breaks) escaped as
+/// [`escape_bytes`] does, everything else, backslashes included, left as it is.
+pub fn escape_controls(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { escape_bytes(c.to_string().as_bytes()) } else { c.to_string() })
+        .collect()
+}
+
 /// Where in the file: 1-based line, 1-based columns in Unicode code points (SARIF
 /// `columnKind: unicodeCodePoints`), `end_column` one past the last character.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

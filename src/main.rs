@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(pipeline::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(pipeline::Outcome::Found) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("loftyscan: error: {e:#}");
+            eprintln!("loftyscan: error: {}", loftyscan::finding::escape_controls(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -75,9 +75,18 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 pub enum Output {
     Stdout(io::StdoutLock<'static>),
     /// A temporary file beside the target, renamed over it at commit.
-    Atomic { w: BufWriter<File>, tmp: PathBuf, dest: PathBuf, done: bool },
+    Atomic {
+        w: BufWriter<File>,
+        tmp: PathBuf,
+        dest: PathBuf,
+        done: bool,
+    },
     /// A device, FIFO or socket: the report is held, then written at commit.
-    Direct { buf: Vec<u8>, sink: Box<dyn Write>, dest: PathBuf },
+    Direct {
+        buf: Vec<u8>,
+        sink: Box<dyn Write>,
+        dest: PathBuf,
+    },
 }
 
 impl Output {

@@ -107,6 +107,7 @@ impl Progress {
     /// Print `loftyscan: MSG` on stderr (not counted). `msg` must hold no secret.
     pub fn note(&self, msg: &str) {
         let print = || {
+            let msg = crate::finding::escape_controls(msg);
             let _ = writeln!(std::io::stderr().lock(), "loftyscan: {msg}");
         };
         match self.lock().as_ref() {

@@ -167,7 +167,8 @@ fn call(cfg: &RevokeConfig, cwd: &Path, input: &str, f: &Finding) -> Revocation 
     });
     let (tx, rx) = mpsc::channel();
     let kept = [Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new()))];
-    for (stream, buf) in [child.stdout.take().map(box_read), child.stderr.take().map(box_read)].into_iter().zip(&kept)
+    for (stream, buf) in
+        [child.stdout.take().map(box_read), child.stderr.take().map(box_read)].into_iter().zip(&kept)
     {
         let (tx, buf, mut stream) = (tx.clone(), buf.clone(), stream.expect("piped"));
         std::thread::spawn(move || {

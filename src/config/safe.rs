@@ -112,7 +112,7 @@ fn strip_quoted(s: &str, out: &mut String, mut keep: impl FnMut(&str) -> Option<
 
 /// A key safe to name: short, letters, digits and `_-.` only (or a single punctuation
 /// character, as in "expected `=`").
-fn plain_key(k: &str) -> bool {
+pub fn plain_key(k: &str) -> bool {
     let punct = k.chars().count() == 1 && k.chars().all(|c| c.is_ascii_punctuation());
     punct
         || (!k.is_empty()
@@ -134,7 +134,10 @@ mod tests {
         let m = sanitize(&format!("invalid type: string \"{key}\", expected a sequence"));
         assert_eq!(m, "invalid type: string …, expected a sequence");
         assert!(!sanitize(&format!("unknown field `{key}`, expected `rules`")).contains("lfk_sk_a1"));
-        assert_eq!(sanitize("unknown variant `hunter2`, expected `text`"), "unknown variant …, expected `text`");
+        assert_eq!(
+            sanitize("unknown variant `hunter2`, expected `text`"),
+            "unknown variant …, expected `text`"
+        );
         assert_eq!(sanitize("invalid key\n1 | SECRET=x\n"), "invalid key");
         assert_eq!(sanitize("x `\x1b[31m`"), "x …");
     }

@@ -76,7 +76,9 @@ impl Side<'_> {
     fn dot_files(&self) -> Vec<String> {
         let pick = |n: &[u8]| n.starts_with(b".loftyscan") && !n.contains(&b'/');
         match self {
-            Side::Tree(t) => t.iter().filter(|e| pick(e.name_bytes())).map(|e| lossy(e.name_bytes())).collect(),
+            Side::Tree(t) => {
+                t.iter().filter(|e| pick(e.name_bytes())).map(|e| lossy(e.name_bytes())).collect()
+            }
             Side::Index(i) => i.iter().filter(|e| pick(&e.path)).map(|e| lossy(&e.path)).collect(),
             Side::Empty => Vec::new(),
         }
@@ -115,11 +117,17 @@ pub fn from_base(
     watched.extend(before.dot_files());
     watched.extend(after.dot_files());
     if read_config && let Some(text) = blob_text(repo, &base, file::FILE_NAME, "config", SETTINGS_CAP)? {
-        let cfg = file::parse(Path::new(file::FILE_NAME), &text).with_context(|| format!("in the {}", out.from))?;
+        let cfg =
+            file::parse(Path::new(file::FILE_NAME), &text).with_context(|| format!("in the {}", out.from))?;
         for r in &cfg.rules {
             let rel = inside_repo(r).with_context(|| format!("{} (in the {})", file::FILE_NAME, out.from))?;
-            let text = blob_text(repo, &base, &rel, "rule file", SETTINGS_CAP)?
-                .ok_or_else(|| anyhow!("cannot read rule file '{rel}' (named in {}): not in the {}", file::FILE_NAME, out.from))?;
+            let text = blob_text(repo, &base, &rel, "rule file", SETTINGS_CAP)?.ok_or_else(|| {
+                anyhow!(
+                    "cannot read rule file '{rel}' (named in {}): not in the {}",
+                    file::FILE_NAME,
+                    out.from
+                )
+            })?;
             watched.push(rel.clone());
             out.rules.push((rel, text));
         }
@@ -132,7 +140,8 @@ pub fn from_base(
         watched.extend(cfg.rules.iter().filter_map(|r| inside_repo(r).ok()));
     }
     if let Some(rel) = baseline.and_then(|b| tracked(repo, b, &[&base, &before, &after])) {
-        out.baseline = Some(blob_text(repo, &base, &rel, "baseline", BASELINE_CAP)?.map(|t| (rel.clone(), t)));
+        out.baseline =
+            Some(blob_text(repo, &base, &rel, "baseline", BASELINE_CAP)?.map(|t| (rel.clone(), t)));
         watched.push(rel);
     }
     watched.sort();
@@ -153,12 +162,18 @@ pub fn from_base(
 pub fn range_ends<'r>(repo: &'r Repository, spec: &str) -> Result<(git2::Commit<'r>, git2::Commit<'r>)> {
     let (a, b) = match spec.split_once("..") {
         Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
-        _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{}'", crate::finding::escape_bytes(spec.as_bytes())),
+        _ => bail!(
+            "--range takes A..B (e.g. origin/main..HEAD), not '{}'",
+            crate::finding::escape_bytes(spec.as_bytes())
+        ),
     };
     let rev = |r: &str| {
         repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map_err(|e| {
             let r = crate::finding::escape_bytes(r.as_bytes());
-            anyhow!("--range: unknown revision '{r}' ({})", crate::finding::escape_bytes(e.message().as_bytes()))
+            anyhow!(
+                "--range: unknown revision '{r}' ({})",
+                crate::finding::escape_bytes(e.message().as_bytes())
+            )
         })
     };
     Ok((rev(a)?, rev(b)?))

@@ -194,7 +194,10 @@ impl Sign {
             bail!("sign.context_bytes must be at most {LOOK}");
         }
         let context = match spec.context {
-            Some(p) => Some(Regex::new(&p).map_err(|_| anyhow::anyhow!("invalid sign.context: not a valid regular expression"))?),
+            Some(p) => Some(
+                Regex::new(&p)
+                    .map_err(|_| anyhow::anyhow!("invalid sign.context: not a valid regular expression"))?,
+            ),
             None => None,
         };
         Ok(Sign {

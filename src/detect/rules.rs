@@ -188,13 +188,10 @@ fn validate_id(id: &str) -> Result<()> {
 }
 
 fn compile_pattern(p: &str) -> Result<Regex> {
-    let re = regex::bytes::RegexBuilder::new(p)
-        .size_limit(8 << 20)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(_) => anyhow::anyhow!("invalid `pattern`: compiled, it is over 8 MiB"),
-            _ => anyhow::anyhow!("invalid `pattern`: not a valid regular expression"),
-        })?;
+    let re = regex::bytes::RegexBuilder::new(p).size_limit(8 << 20).build().map_err(|e| match e {
+        regex::Error::CompiledTooBig(_) => anyhow::anyhow!("invalid `pattern`: compiled, it is over 8 MiB"),
+        _ => anyhow::anyhow!("invalid `pattern`: not a valid regular expression"),
+    })?;
     if re.capture_names().flatten().any(|n| n != "secret" && n != "body") {
         bail!("`pattern` may name only the groups `secret` and `body`");
     }
@@ -231,7 +228,10 @@ mod tests {
         let bad =
             "[[rules]]\nid='x'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='(a'\n";
         let err = format!("{:#}", parse("user.toml", bad, false).unwrap_err());
-        assert!(err.contains("rule `x`") && err.contains("invalid `pattern`") && !err.contains("(a"), "{err}");
+        assert!(
+            err.contains("rule `x`") && err.contains("invalid `pattern`") && !err.contains("(a"),
+            "{err}"
+        );
         let bad =
             "[[rules]]\nid='X Y'\ntitle='t'\ndescription='d'\nhelp='h'\nsecurity_severity=5.0\npattern='a'\n";
         assert!(parse("u.toml", bad, false).is_err());

@@ -95,7 +95,8 @@ struct RevocationSummary {
 
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let findings = json_findings(r, r.findings, r.fingerprints());
-    let suppressed_fps = r.suppressed.iter().map(|f| f.identity()[..32].to_string() + ":suppressed").collect();
+    let suppressed_fps =
+        r.suppressed.iter().map(|f| f.identity()[..32].to_string() + ":suppressed").collect();
     let suppressed = json_findings(r, r.suppressed, suppressed_fps);
     let s = r.summary;
     let report = JsonReport {

@@ -136,15 +136,16 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
     for r in rules {
         let kind = format!("{:?}", r.kind).to_lowercase();
         let anchors = if r.anchors.is_empty() { "(none)".to_string() } else { r.anchors.join(",") };
+        let e = |s: &str| crate::finding::escape_bytes(s.as_bytes());
         writeln!(
             w,
             "{:<16} {:<8} {:<6} {:<12} {:<18} {}",
             r.info.id,
             r.info.level.as_str(),
             kind,
-            anchors,
-            r.source,
-            r.info.title
+            e(&anchors),
+            e(&r.source),
+            e(&r.info.title)
         )?;
     }
     Ok(())

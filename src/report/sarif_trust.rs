@@ -29,7 +29,8 @@ pub fn add(r: &Report, run: &mut Value, result: impl Fn(&Finding) -> Value) {
         })
         .collect();
     if !notes.is_empty() || s.settings_from.is_some() {
-        run["invocations"] = json!([{ "executionSuccessful": true, "toolConfigurationNotifications": notes }]);
+        run["invocations"] =
+            json!([{ "executionSuccessful": true, "toolConfigurationNotifications": notes }]);
     }
     let mut props = json!({
         "suppressed": {

@@ -34,8 +34,8 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             paint("32", &l.line.to_string()),
             l.column,
             paint("1", &f.rule.id),
-            r.shown(f),
-            f.rule.title,
+            crate::finding::escape_bytes(r.shown(f).as_bytes()),
+            crate::finding::escape_bytes(f.rule.title.as_bytes()),
             expiry(f),
             provenance(f),
         )?;

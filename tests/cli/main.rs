@@ -13,4 +13,5 @@ mod output;
 mod revoke;
 mod secrets;
 mod team;
+mod trust;
 mod walk;
