@@ -200,6 +200,9 @@ pub struct Finding {
     /// Inside a container (`backup.zip`): the entry (`config/.env`); line and column
     /// are within it.
     pub entry: Option<String>,
+    /// Found in the name itself (a file, directory, archive entry or ref named like a
+    /// key), not in the content; the path is shown with the key redacted.
+    pub in_name: bool,
 }
 
 impl Finding {

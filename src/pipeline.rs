@@ -45,6 +45,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let progress = Progress::new(cfg.progress);
     let (mut found, stats) = scan_source(&cfg, &det, &progress)?;
     progress.finish();
+    crate::source::names::redact_paths(&det, &mut found);
     found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let (disabled, found): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.disabled.contains(&f.rule.id));

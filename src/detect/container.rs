@@ -128,8 +128,11 @@ fn gzip(
     let (mut inner, mut hits) = (StreamScratch::default(), Vec::new());
     let res = stream::scan_reader_at(det, &mut capped, stream::CHUNK, depth + 1, &mut inner, &mut hits);
     let (hit_cap, produced) = (capped.hit, capped.produced);
-    let name = dec.header().and_then(|h| h.filename()).map(|n| String::from_utf8_lossy(n).into_owned());
-    tag(hits, name.as_deref().unwrap_or(""), Encoding::Gzip, out);
+    let raw = dec.header().and_then(|h| h.filename()).unwrap_or_default().to_vec();
+    let name_hits = crate::source::names::scan(det, &raw);
+    let name = String::from_utf8_lossy(&crate::source::names::redacted(det, &raw, &name_hits)).into_owned();
+    tag(name_hits.into_iter().map(|h| Hit { in_name: true, ..h }).collect(), &name, Encoding::Gzip, out);
+    tag(hits, &name, Encoding::Gzip, out);
     sc.notices.append(&mut inner.notices);
     if hit_cap {
         let msg =
@@ -154,8 +157,15 @@ fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &
     };
     let mut left = archive::budget(data.len() as u64);
     let mut inner = StreamScratch::default();
-    for e in entries.iter().filter(|e| !e.name.ends_with(b"/")) {
-        let name = crate::finding::escape_bytes(&e.name);
+    for e in entries.iter() {
+        let name_hits = crate::source::names::scan(det, &e.name);
+        let shown = crate::source::names::redacted(det, &e.name, &name_hits);
+        let name = crate::finding::escape_bytes(&shown);
+        let in_name: Vec<Hit> = name_hits.into_iter().map(|h| Hit { in_name: true, line: 1, ..h }).collect();
+        tag(in_name, &name, Encoding::Zip, out);
+        if e.name.ends_with(b"/") {
+            continue;
+        }
         if e.size > left.min(ENTRY_MAX) {
             let msg = format!(
                 "zip entry '{name}' would expand to {} MiB: not scanned (zip bomb limit)",

@@ -43,6 +43,8 @@ pub struct Hit {
     /// Inside a container: the entry path (`config/.env`, nested ones joined with `!`);
     /// line and column are then within that entry.
     pub entry: Option<String>,
+    /// Found in a name (an archive entry's), not in content.
+    pub in_name: bool,
 }
 
 /// Something a scan could not fully do (a container limit hit, corrupt packed data).
@@ -183,6 +185,7 @@ fn to_hits(matches: &[Match], data: &[u8], base: u64, lines: &mut Lines, out: &m
             allowed: m.allowed,
             encoding,
             entry: None,
+            in_name: false,
         });
     }
 }

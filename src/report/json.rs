@@ -38,6 +38,9 @@ struct JsonFinding<'a> {
     entry: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     encoding: Option<&'static str>,
+    /// The key is in the path (or entry) name itself, shown redacted there.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    in_name: bool,
     line: u64,
     column: u64,
     end_line: u64,
@@ -150,6 +153,7 @@ fn json_findings<'a>(
                 path: f.location.path.lossy(),
                 entry: f.entry.as_deref(),
                 encoding: f.encoding.map(|e| e.as_str()),
+                in_name: f.in_name,
                 line: f.location.line,
                 column: f.location.column,
                 end_line: f.location.end_line,

@@ -126,6 +126,9 @@ fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
     if f.entry.is_some() {
         p.insert("container".to_string(), json!(f.shown_path()));
     }
+    if f.in_name {
+        p.insert("inName".to_string(), json!(true));
+    }
     if let Some(e) = f.encoding {
         p.insert("encoding".to_string(), json!(e.as_str()));
     }

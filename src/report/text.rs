@@ -22,7 +22,10 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             Some(e) => format!("{}!{}", l.path.escaped(), crate::finding::escape_bytes(e.as_bytes())),
             None => l.path.escaped(),
         };
-        let encoded = f.encoding.map(|e| format!(" [{}]", e.as_str())).unwrap_or_default();
+        let mut encoded = f.encoding.map(|e| format!(" [{}]", e.as_str())).unwrap_or_default();
+        if f.in_name {
+            encoded += " [in the name]";
+        }
         let revoked = match r.revocation(f) {
             Some(rev) => format!(" [revocation {}: {}]", rev.status.as_str(), rev.message),
             None => String::new(),

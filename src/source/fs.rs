@@ -115,6 +115,7 @@ impl ParallelVisitor for Visitor<'_> {
 impl Visitor<'_> {
     fn entry(&mut self, e: &DirEntry) {
         let Some(ft) = e.file_type() else { return };
+        let shown = self.name(e.path());
         if ft.is_dir() {
             return;
         }
@@ -126,11 +127,25 @@ impl Visitor<'_> {
             self.stats.skip(SkipReason::NotRegular);
             return;
         }
-        self.scan_file(e.path());
+        self.scan_file(e.path(), shown);
     }
 
-    fn scan_file(&mut self, path: &Path) {
-        let shown = RelPath::new(display_bytes(path, self.root));
+    /// The entry's path as reported, keys in it redacted; a key in the entry's own name
+    /// (not a parent's, reported at the parent) is a finding.
+    fn name(&mut self, path: &Path) -> RelPath {
+        let raw = display_bytes(path, self.root);
+        let hits = super::names::scan(self.det, &raw);
+        if hits.is_empty() {
+            return RelPath::new(raw);
+        }
+        let shown = RelPath::new(super::names::redacted(self.det, &raw, &hits));
+        let own = raw.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        let found = super::names::findings(self.det, hits, own, &shown, &Provenance::File, self.now);
+        self.findings.extend(found);
+        shown
+    }
+
+    fn scan_file(&mut self, path: &Path, shown: RelPath) {
         self.hits.clear();
         let result =
             File::open(path).and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));

@@ -6,6 +6,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod names;
 pub mod stdin;
 
 use std::collections::BTreeMap;
@@ -111,6 +112,7 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
         allowed: hit.allowed,
         encoding: hit.encoding,
         entry: hit.entry,
+        in_name: hit.in_name,
     }
 }
 

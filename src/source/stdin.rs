@@ -23,9 +23,11 @@ pub fn scan(det: &Detector, name: &str, now: i64, progress: &Progress) -> (Vec<F
             stats.skip(SkipReason::Unreadable);
         }
     }
-    super::report_notices(&mut scratch.notices, || format!("'{name}'"), progress, &mut stats);
-    let path = RelPath::new(name.as_bytes().to_vec());
-    let findings =
+    let name_hits = super::names::scan(det, name.as_bytes());
+    let path = RelPath::new(super::names::redacted(det, name.as_bytes(), &name_hits));
+    super::report_notices(&mut scratch.notices, || format!("'{}'", path.escaped()), progress, &mut stats);
+    let mut findings: Vec<Finding> =
         hits.into_iter().map(|h| to_finding(det, h, path.clone(), Provenance::Stdin, now)).collect();
+    findings.extend(super::names::findings(det, name_hits, 0, &path, &Provenance::Stdin, now));
     (findings, stats)
 }

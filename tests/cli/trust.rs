@@ -436,3 +436,58 @@ fn a_secret_that_is_not_utf8_reaches_the_hook_byte_for_byte() {
     let sha: String = sha2::Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(v["secret_sha256"], sha);
 }
+
+#[test]
+fn a_marker_hidden_in_a_gzip_is_listed_too() {
+    let k = Rng::new(1209).lfk();
+    let t = TestRepo::new();
+    let a = t.commit(Some("refs/heads/main"), &[("README", "hi\n")], &[], "base");
+    let gz = gzip(format!("K={k} # gitleaks:allow\n").as_bytes(), "dump.sql");
+    let blob = t.repo.blob(&gz).unwrap();
+    let mut tb = t.repo.treebuilder(None).unwrap();
+    tb.insert("dump.sql.gz", blob, 0o100644).unwrap();
+    t.commit_tree(Some("refs/heads/pr"), tb.write().unwrap(), &[a], "pr");
+    let (v, r) = scan_json(t.path(), &["git", "--range", &format!("{a}..pr")]);
+    assert_eq!(v["suppressed"][0]["path"], "dump.sql.gz", "{}", r.stdout);
+    assert!(r.stderr.contains("dump.sql.gz!dump.sql:1:3"), "{}", r.stderr);
+    clean(&r, &[&k]);
+}
+
+#[test]
+fn keys_in_names_are_findings_and_are_redacted_wherever_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(1210);
+    let (k1, k2, k3, k4) = (rng.lfk(), rng.lfk(), rng.lfk(), rng.lfk());
+    write(d, &format!("{k1}/notes.txt"), &format!("K={k2}\n"));
+    write(d, &format!("backup-{k3}.env"), "nothing here\n");
+    fs::write(d.join("a.zip"), zip(&[(&format!("{k4}.txt"), b"hello\n", false)], None)).unwrap();
+    for format in ["text", "json", "sarif", "gitlab"] {
+        let r = run(bin().current_dir(d).args(["dir", ".", "--no-progress", "--format", format]));
+        assert_eq!(r.code, 1, "{}", r.all());
+        clean(&r, &[&k1, &k2, &k3, &k4, &k1[7..], &k3[7..], &k4[7..]]);
+    }
+    let (v, _) = scan_json(d, &["dir", "."]);
+    let f = findings(&v);
+    let in_name: Vec<&Value> = f.iter().filter(|f| f["in_name"] == true).collect();
+    assert_eq!(in_name.len(), 3, "{f:?}");
+    let shas: Vec<String> = [&k1, &k3, &k4].iter().map(|k| sha256_hex(k)).collect();
+    assert!(in_name.iter().all(|f| shas.contains(&f["secret_sha256"].as_str().unwrap().to_string())));
+    let content = f.iter().find(|f| f["secret_sha256"] == sha256_hex(&k2)).unwrap();
+    assert!(content["path"].as_str().unwrap().starts_with("lfk_sk_…"), "{content}");
+    // A baseline written from it holds no raw key either.
+    run(bin().current_dir(d).args(["dir", ".", "--baseline-out", "b.json"]));
+    let bl = fs::read_to_string(d.join("b.json")).unwrap();
+    assert!(![&k1, &k2, &k3, &k4].iter().any(|k| bl.contains(&k[7..])));
+    // stdin --name, and a path a range adds.
+    let r = run(bin().current_dir(d).args(["stdin", "--name", &k1, "--format", "json"]).write_stdin("x\n"));
+    assert_eq!((r.code, findings(&r.json()).len()), (1, 1));
+    clean(&r, &[&k1[7..]]);
+    let t = TestRepo::new();
+    let range = base_and_head(&t, &[("README", "hi\n")], &[("README", "hi\n"), (&format!("keys/{k3}"), "x\n")]);
+    let r = run(bin().current_dir(t.path()).args(["git", "--range", &range, "--format", "json"]));
+    let f = findings(&r.json());
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert!(f[0]["commit"].is_string() && f[0]["in_name"] == true);
+    clean(&r, &[&k3[7..]]);
+}

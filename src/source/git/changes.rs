@@ -138,5 +138,9 @@ fn finish(
     let job = ctx.blob_job(repo, &describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);
-    Ok((super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance), stats))
+    let mut found = super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance);
+    let added = occurrences.iter().filter(|o| o.old.is_empty());
+    let added = added.map(|o| (paths.path(o.path), o.order, provenance(o.order)));
+    crate::source::names::in_git(ctx.det, ctx.now, &mut found, added);
+    Ok((found, stats))
 }
