@@ -484,7 +484,8 @@ fn keys_in_names_are_findings_and_are_redacted_wherever_printed() {
     assert_eq!((r.code, findings(&r.json()).len()), (1, 1));
     clean(&r, &[&k1[7..]]);
     let t = TestRepo::new();
-    let range = base_and_head(&t, &[("README", "hi\n")], &[("README", "hi\n"), (&format!("keys/{k3}"), "x\n")]);
+    let range =
+        base_and_head(&t, &[("README", "hi\n")], &[("README", "hi\n"), (&format!("keys/{k3}"), "x\n")]);
     let r = run(bin().current_dir(t.path()).args(["git", "--range", &range, "--format", "json"]));
     let f = findings(&r.json());
     assert_eq!(f.len(), 1, "{}", r.stdout);
