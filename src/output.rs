@@ -67,7 +67,7 @@ fn absolute(path: &Path) -> Result<PathBuf> {
         _ => Path::new("."),
     };
     let dir = std::fs::canonicalize(parent)
-        .with_context(|| format!("cannot write to '{}': its directory does not exist", shown(path)))?;
+        .with_context(|| format!("cannot write report to '{}': its directory does not exist", shown(path)))?;
     Ok(dir.join(name))
 }
 

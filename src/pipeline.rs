@@ -132,7 +132,11 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
                 max_blob_size: *max_blob_size,
                 threads: cfg.threads,
             };
-            source::git::scan(det, &opts, cfg.now, progress)?
+            let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
+            if let source::git::GitMode::History = mode {
+                found.extend(source::names::refs(&source::git::open(repo)?, det, cfg.now));
+            }
+            (found, stats)
         }
         Mode::Stdin { name } => source::stdin::scan(det, name, cfg.now, progress),
         Mode::Rules => unreachable!("listed before any scan"),

@@ -78,6 +78,9 @@ pub fn findings(
         .collect()
 }
 
+/// (rule id, secret, raw path): one finding per key and name.
+type NameKey = (String, Vec<u8>, Vec<u8>);
+
 /// Git modes: keys in the paths a change adds are findings (at the commit that added the
 /// path, once per key and path), and every finding's path is redacted.
 pub fn in_git(
@@ -86,7 +89,7 @@ pub fn in_git(
     found: &mut Vec<Finding>,
     added: impl Iterator<Item = (Vec<u8>, u32, Provenance)>,
 ) {
-    let mut best: std::collections::HashMap<(String, Vec<u8>, Vec<u8>), (u32, Finding)> = Default::default();
+    let mut best: std::collections::HashMap<NameKey, (u32, Finding)> = Default::default();
     for (raw, order, prov) in added {
         let hits = scan(det, &raw);
         if hits.is_empty() {
@@ -122,4 +125,25 @@ pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
             }
         }
     }
+}
+
+/// Whole history: keys in ref names (`refs/heads/lfk_sk_…`) are findings, located at the
+/// ref's (redacted) name, at the commit it points to.
+pub fn refs(repo: &git2::Repository, det: &Detector, now: i64) -> Vec<Finding> {
+    let Ok(refs) = repo.references() else { return Vec::new() };
+    let mut out = Vec::new();
+    for r in refs.flatten() {
+        let raw = r.name_bytes().to_vec();
+        let hits = scan(det, &raw);
+        if hits.is_empty() {
+            continue;
+        }
+        let prov = match r.peel_to_commit() {
+            Ok(c) => Provenance::Git { commit: std::sync::Arc::new(super::git::commit_info(&c)) },
+            Err(_) => continue,
+        };
+        let shown = RelPath::new(redacted(det, &raw, &hits));
+        out.extend(findings(det, hits, 0, &shown, &prov, now));
+    }
+    out
 }

@@ -14,4 +14,5 @@ mod revoke;
 mod secrets;
 mod team;
 mod trust;
+mod trust_io;
 mod walk;

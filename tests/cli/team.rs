@@ -51,7 +51,7 @@ fn config_errors_name_the_problem() {
         ("[allowlist]\nglobs = ['x']\n", "unknown field `globs`"),
         ("disable = ['no-such-rule']\n", "no rule has the id `no-such-rule`"),
         ("rules = ['missing.toml']\n", "cannot read rule file"),
-        ("format = 'yaml'\n", "unknown variant `yaml`"),
+        ("format = 'yaml'\n", "unknown variant …, expected"),
     ] {
         write(d, ".loftyscan.toml", text);
         let r = run(bin().current_dir(d).args(["dir", "."]));
