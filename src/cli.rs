@@ -45,9 +45,9 @@ pub struct DirArgs {
 
 #[derive(Args, Debug)]
 pub struct GitArgs {
-    /// The repository, bare or not (or any directory inside it)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    /// The repository, bare or not (or any directory inside it); default: the one git's
+    /// environment names (GIT_DIR, GIT_INDEX_FILE, ... as in a git hook), else `.`
+    pub repo: Option<PathBuf>,
     /// Only secrets added by commits reachable from B and not from A (CI: "$BASE..$HEAD")
     #[arg(long, value_name = "A..B", conflicts_with = "staged")]
     pub range: Option<String>,

@@ -18,7 +18,7 @@ use file::PathAllowlist;
 
 pub enum Mode {
     Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
-    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64, engine: GitEngine },
+    Git { repo: Option<PathBuf>, mode: GitMode, max_blob_size: u64, engine: GitEngine },
     Stdin { name: String },
     Rules,
 }
@@ -129,7 +129,7 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
     Ok(match mode {
         Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
         Mode::Git { repo, .. } => {
-            let r = crate::source::git::open(repo)?;
+            let (r, _) = crate::source::git::open::open(repo.as_deref())?;
             r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
         }
         _ => PathBuf::from("."),

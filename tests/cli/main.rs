@@ -9,6 +9,7 @@ mod fixtures;
 mod git;
 mod git_engines;
 mod gitrepo;
+mod hooks;
 mod output;
 mod revoke;
 mod secrets;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
-use git2::{Delta, DiffOptions, FileMode, Oid, Repository};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
@@ -43,7 +43,7 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
     super::history::report_walk(ctx, &walked, &mut stats);
     let infos = super::infos(&commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
-    finish(repo, ctx, &paths, occurrences, stats, &provenance)
+    finish(ctx, &paths, occurrences, stats, &provenance)
 }
 
 /// The blobs commit tree `tree` put at paths where none of its parents had them: changed
@@ -75,7 +75,8 @@ fn added_by(
 }
 
 /// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
-/// database as staged (never the working tree). Works before the first commit.
+/// database as staged (never the working tree). Works before the first commit. The index
+/// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let index = repo.index().context("cannot read the index")?;
     let head_tree = match repo.head() {
@@ -84,16 +85,20 @@ pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     };
     let mut opts = DiffOptions::new();
     opts.include_typechange(true);
-    let diff = repo
+    let mut diff = repo
         .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
+    // A staged `git mv` keeps its secrets: a renamed file's old version is its source.
+    let mut similar = DiffFindOptions::new();
+    similar.renames(true);
+    diff.find_similar(Some(&mut similar)).context("cannot detect renames in the index")?;
     let (mut paths, mut stats) = (Paths::new(), Stats::default());
     let mut occurrences = Vec::new();
     for delta in diff.deltas() {
         let (new, old) = (delta.new_file(), delta.old_file());
         let path = paths.intern_path(new.path_bytes().unwrap_or_default());
         match delta.status() {
-            Delta::Added | Delta::Modified | Delta::Typechange => {}
+            Delta::Added | Delta::Modified | Delta::Typechange | Delta::Renamed => {}
             Delta::Conflicted => {
                 ctx.progress
                     .warn(&format!("'{}' is unmerged in the index: not scanned", paths.escaped(path)));
@@ -110,12 +115,11 @@ pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
         let old_blob = (is_blob(old.mode()) && !old.id().is_zero()).then(|| old.id());
         occurrences.push(Occurrence { blob: new.id(), path, order: 0, old: old_blob.into_iter().collect() });
     }
-    finish(repo, ctx, &paths, occurrences, stats, &|_| Provenance::Staged)
+    finish(ctx, &paths, occurrences, stats, &|_| Provenance::Staged)
 }
 
 /// Scan the new and old blobs of `occurrences` once each and keep the added secrets.
 fn finish(
-    repo: &Repository,
     ctx: &Ctx,
     paths: &Paths,
     occurrences: Vec<Occurrence>,
@@ -135,7 +139,7 @@ fn finish(
     }
     ctx.progress.bar("scanning blobs", oids.len() as u64, "blobs");
     let describe = |oid: Oid| where_.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
-    let job = ctx.blob_job(repo, &describe);
+    let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);
     Ok((super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance), stats))

@@ -23,7 +23,7 @@ use crate::source::{SkipReason, Stats};
 pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     trace("history: start");
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack | GitEngine::Auto => pack::usable(repo),
+        GitEngine::Pack | GitEngine::Auto => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
@@ -72,7 +72,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
-    let job = ctx.blob_job(repo, &describe);
+    let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
