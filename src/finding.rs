@@ -214,10 +214,25 @@ impl Finding {
         h.update(self.sha256);
         hex(&h.finalize())
     }
-    /// Deterministic report order: path, entry, line, column, rule.
-    pub fn sort_key(&self) -> (&[u8], Option<&str>, u64, u64, &str) {
+    /// Deterministic report order: path, entry, line, column, rule; then (two secrets at
+    /// one place in different commits: a key rotated in place) commit date, commit id, and
+    /// the secret's hash.
+    pub fn sort_key(&self) -> (&[u8], Option<&str>, u64, u64, &str, i64, &str, &[u8]) {
         let l = &self.location;
-        (l.path.as_bytes(), self.entry.as_deref(), l.line, l.column, &self.rule.id)
+        let (time, id) = match &self.provenance {
+            Provenance::Git { commit } => (commit.time, commit.id.as_str()),
+            _ => (0, ""),
+        };
+        (
+            l.path.as_bytes(),
+            self.entry.as_deref(),
+            l.line,
+            l.column,
+            &self.rule.id,
+            time,
+            id,
+            &self.sha256[..],
+        )
     }
 
     /// The path as shown to people: `backup.zip!config/.env` inside a container.

@@ -19,6 +19,7 @@ use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
 use crate::revoke;
 use crate::source;
+use crate::source::git::GitMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -56,8 +57,10 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         Some(b) => b.apply(current),
         None => (current, Vec::new()),
     };
-    let stale: Vec<baseline::Entry> =
-        baseline.as_ref().map(|b| b.stale().into_iter().cloned().collect()).unwrap_or_default();
+    let stale: Vec<baseline::Entry> = baseline
+        .as_ref()
+        .map(|b| b.stale().into_iter().filter(|e| covers(&cfg.mode, &e.path)).cloned().collect())
+        .unwrap_or_default();
     for e in &stale {
         progress.note(&format!("baseline entry matched nothing: {} {} {}", e.rule_id, e.path, e.redacted));
     }
@@ -88,6 +91,17 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
+}
+
+/// Whether a scan in `mode` could have found a baseline entry at `path`, so that finding
+/// nothing means the entry is stale (a fixed or moved key). `--range` and `--staged` only
+/// see what a change adds: an untouched key is not reported, and so is not stale.
+fn covers(mode: &Mode, path: &str) -> bool {
+    match mode {
+        Mode::Git { mode: GitMode::Range(_) | GitMode::Staged, .. } => false,
+        Mode::Stdin { name } => name == path,
+        _ => true,
+    }
 }
 
 /// The source stage: whichever the command names.

@@ -7,6 +7,7 @@
 pub mod gitlab;
 pub mod json;
 pub mod sarif;
+mod sarif_uri;
 pub mod text;
 
 use std::collections::HashMap;

@@ -6,6 +6,7 @@
 
 pub mod fs;
 pub mod git;
+mod ignored;
 pub mod stdin;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,8 @@ pub enum SkipReason {
     ArchiveLimit,
     /// Corrupt compressed data inside a file (a warning says where).
     CorruptArchive,
+    /// A file or directory `dir` left out by `.gitignore`, `.ignore` or git's excludes.
+    Ignored,
 }
 
 impl SkipReason {
@@ -45,6 +48,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule not followed",
             SkipReason::ArchiveLimit => "archive part over a limit",
             SkipReason::CorruptArchive => "corrupt archive part",
+            SkipReason::Ignored => "ignored by .gitignore/.ignore (--no-ignore scans them)",
         }
     }
     pub fn key(self) -> &'static str {
@@ -56,6 +60,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule",
             SkipReason::ArchiveLimit => "archive_limit",
             SkipReason::CorruptArchive => "corrupt_archive",
+            SkipReason::Ignored => "ignored",
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 
 use super::tree::{self, Paths, Walked};
@@ -18,26 +18,19 @@ use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
 pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
-    let (a, b) = match spec.split_once("..") {
-        Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
-        _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
-    };
-    let rev = |r: &str| {
-        repo.revparse_single(r)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| anyhow::anyhow!("--range: unknown revision '{r}' ({})", e.message()))
-    };
-    let (from, to) = (rev(a)?, rev(b)?);
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push(to.id())?;
-    walk.hide(from.id())?;
+    let (walk, _) = super::revs::range_walk(repo, spec)?;
     let commits = order::topo(repo, walk)?;
     let (mut paths, mut walked) = (Paths::new(), Walked::default());
     let mut occurrences = Vec::new();
+    let mut cut = false;
     for (i, node) in commits.iter().enumerate() {
         let parent_trees: Vec<Oid> =
             node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
+        cut |= parent_trees.len() < node.parents.len() || (node.parents.is_empty() && repo.is_shallow());
         added_by(repo, &mut paths, &mut walked, node.tree, &parent_trees, i as u32, &mut occurrences);
+    }
+    if cut && repo.is_shallow() {
+        ctx.progress.warn(super::history::SHALLOW_RANGE);
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);

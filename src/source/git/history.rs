@@ -20,8 +20,18 @@ use crate::finding::{Finding, Provenance};
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
+/// A shallow clone's history stops at its grafted commits.
+pub const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
+     were not scanned (fetch it all: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
+pub const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
+     oldest commits scanned are compared with nothing, older ones are missing (fetch the \
+     history: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
+
 pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     trace("history: start");
+    if repo.is_shallow() {
+        ctx.progress.warn(SHALLOW_HISTORY);
+    }
     let use_pack = match ctx.opts.engine {
         GitEngine::Pack | GitEngine::Auto => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
         GitEngine::Odb => false,

@@ -12,6 +12,7 @@ mod history;
 pub mod open;
 mod order;
 pub mod pack;
+pub mod revs;
 pub mod tree;
 
 use std::collections::HashMap;
