@@ -85,7 +85,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;
     out.commit()?;
-    if cfg.output.is_some() {
+    if cfg.output.is_some() && !cfg.quiet {
         eprintln!("{}", report::text::summary_line(&rep));
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
@@ -107,12 +107,13 @@ fn covers(mode: &Mode, path: &str) -> bool {
 /// The source stage: whichever the command names.
 fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec<Finding>, source::Stats)> {
     Ok(match &cfg.mode {
-        Mode::Dir { paths, no_ignore, follow } => {
+        Mode::Dir { paths, no_ignore, follow, max_size } => {
             progress.spinner("scanning");
             let opts = source::fs::FsOptions {
                 paths: paths.clone(),
                 no_ignore: *no_ignore,
                 follow: *follow,
+                max_size: *max_size,
                 threads: cfg.threads,
             };
             source::fs::scan(det, &opts, cfg.now, progress)?

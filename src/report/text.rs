@@ -24,7 +24,10 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
         };
         let encoded = f.encoding.map(|e| format!(" [{}]", e.as_str())).unwrap_or_default();
         let revoked = match r.revocation(f) {
-            Some(rev) => format!(" [revocation {}: {}]", rev.status.as_str(), rev.message),
+            Some(rev) => match rev.status {
+                crate::revoke::Status::Revoked => format!(" [revoked: {}]", rev.message),
+                other => format!(" [revocation {}: {}]", other.as_str(), rev.message),
+            },
             None => String::new(),
         };
         writeln!(

@@ -21,11 +21,14 @@ use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
 use crate::finding::{Finding, Provenance, RelPath};
 use crate::progress::Progress;
+use crate::report::text::human_bytes;
 
 pub struct FsOptions {
     pub paths: Vec<PathBuf>,
     pub no_ignore: bool,
     pub follow: bool,
+    /// `--max-target-megabytes`, in bytes: larger files are skipped with a counted warning.
+    pub max_size: Option<u64>,
     pub threads: usize,
 }
 
@@ -61,7 +64,9 @@ pub fn scan(
     let shared = Mutex::new((Vec::new(), Stats::default()));
     let seen = Mutex::new(Seen::default());
     let track = filters.then_some(&seen);
-    let mut builder = Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track };
+    let max_size = opts.max_size;
+    let mut builder =
+        Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
     if filters {
         let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,6 +106,7 @@ struct Builder<'a> {
     progress: &'a Progress,
     shared: &'a Mutex<(Vec<Finding>, Stats)>,
     seen: Option<&'a Mutex<Seen>>,
+    max_size: Option<u64>,
 }
 
 impl<'s> Builder<'s> {
@@ -117,6 +123,7 @@ impl<'s> Builder<'s> {
             stats: Stats::default(),
             seen_global: self.seen,
             seen: Seen::default(),
+            max_size: self.max_size,
         }
     }
 }
@@ -141,6 +148,7 @@ struct Visitor<'a> {
     /// Where to merge `seen` when the thread ends (only when ignore rules apply).
     seen_global: Option<&'a Mutex<Seen>>,
     seen: Seen,
+    max_size: Option<u64>,
 }
 
 impl ParallelVisitor for Visitor<'_> {
@@ -181,6 +189,18 @@ impl Visitor<'_> {
 
     fn scan_file(&mut self, path: &Path) {
         let shown = RelPath::new(display_bytes(path, self.root));
+        if let Some(max) = self.max_size {
+            let len = std::fs::metadata(path).map_or(0, |m| m.len());
+            if len > max {
+                let (size, cap) = (human_bytes(len), human_bytes(max));
+                self.progress.warn(&format!(
+                    "'{}' is {size}, over --max-target-megabytes ({cap}): not scanned",
+                    shown.escaped()
+                ));
+                self.stats.skip(SkipReason::TooLarge);
+                return;
+            }
+        }
         self.hits.clear();
         let result =
             File::open(path).and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));

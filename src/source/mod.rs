@@ -44,7 +44,7 @@ impl SkipReason {
             SkipReason::NotRegular => "not a regular file",
             SkipReason::Symlink => "symlink not followed",
             SkipReason::Unreadable => "unreadable",
-            SkipReason::TooLarge => "over --max-blob-size",
+            SkipReason::TooLarge => "over the size limit (--max-blob-size, --max-target-megabytes)",
             SkipReason::Submodule => "submodule not followed",
             SkipReason::ArchiveLimit => "archive part over a limit",
             SkipReason::CorruptArchive => "corrupt archive part",

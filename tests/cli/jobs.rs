@@ -121,3 +121,30 @@ fn a_key_rotated_in_place_is_ordered_by_commit_date_then_id() {
         findings(&v).iter().map(|f| f["commit"].as_str().unwrap().to_string()).collect();
     assert_eq!(commits, [c1.to_string(), c2.to_string()], "older commit first");
 }
+
+#[test]
+fn a_shallow_clone_says_so_and_how_to_fetch() {
+    let t = TestRepo::new();
+    let mut parent = Vec::new();
+    for i in 0..3 {
+        let c = t.commit(Some("refs/heads/main"), &[("f.txt", &format!("v{i}\n"))], &parent, "c");
+        parent = vec![c];
+    }
+    t.head_to("refs/heads/main");
+    let tmp = tempfile::tempdir().unwrap();
+    let clone = tmp.path().join("shallow");
+    let url = format!("file://{}", t.path().display());
+    let st = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(&clone)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let r = run(bin().current_dir(&clone).args(["git", "--range", "HEAD~2..HEAD", "--no-progress"]));
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("shallow clone") && r.stderr.contains("fetch-depth: 0"), "{}", r.stderr);
+    let r = run(bin().current_dir(&clone).args(["git", "--no-progress"]));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("history is cut short"), "{}", r.stderr);
+}

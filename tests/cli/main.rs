@@ -10,6 +10,7 @@ mod fixtures;
 mod git;
 mod git_engines;
 mod gitrepo;
+mod habits;
 mod hooks;
 mod jobs;
 mod output;

@@ -117,21 +117,27 @@ fn finish(
     paths: &Paths,
     occurrences: Vec<Occurrence>,
     mut stats: Stats,
-    provenance: &dyn Fn(u32) -> Provenance,
+    provenance: &(dyn Fn(u32) -> Provenance + Sync),
 ) -> Result<(Vec<Finding>, Stats)> {
     let mut seen = HashSet::new();
-    let mut where_: HashMap<Oid, u32> = HashMap::new();
+    let mut where_: HashMap<Oid, (u32, u32)> = HashMap::new();
     let mut oids = Vec::new();
     for o in &occurrences {
         for &b in std::iter::once(&o.blob).chain(&o.old) {
-            where_.entry(b).or_insert(o.path);
+            where_.entry(b).or_insert((o.path, o.order));
             if seen.insert(b) {
                 oids.push(b);
             }
         }
     }
     ctx.progress.bar("scanning blobs", oids.len() as u64, "blobs");
-    let describe = |oid: Oid| where_.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
+    // Warnings name a path and, in a range, the commit that put the blob there.
+    let describe = |oid: Oid| {
+        where_.get(&oid).map_or(String::new(), |&(p, order)| match provenance(order) {
+            Provenance::Git { commit } => format!("{} in commit {}", paths.escaped(p), commit.id),
+            _ => paths.escaped(p),
+        })
+    };
     let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);

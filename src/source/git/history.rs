@@ -81,7 +81,13 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
-    let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
+    // Warnings name a path the blob has and the first commit with it there.
+    let describe = |oid: Oid| {
+        w.blob_path.get(&oid).map_or(String::new(), |&p| match w.first.get(&(oid, p)) {
+            Some(&order) => format!("{} in commit {}", w.paths.escaped(p), commits[order as usize].oid),
+            None => w.paths.escaped(p),
+        })
+    };
     let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
@@ -101,6 +107,7 @@ fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
 
 fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history");
+    ctx.progress.set_message("ordering commits".to_string());
     let commits = order::topo(repo, commit_walk(repo)?)?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
