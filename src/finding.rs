@@ -217,7 +217,7 @@ impl Finding {
     /// Deterministic report order: path, entry, line, column, rule; then (two secrets at
     /// one place in different commits: a key rotated in place) commit date, commit id, and
     /// the secret's hash.
-    pub fn sort_key(&self) -> (&[u8], Option<&str>, u64, u64, &str, i64, &str, &[u8]) {
+    pub fn sort_key(&self) -> SortKey<'_> {
         let l = &self.location;
         let (time, id) = match &self.provenance {
             Provenance::Git { commit } => (commit.time, commit.id.as_str()),
@@ -244,6 +244,9 @@ impl Finding {
         }
     }
 }
+
+/// [`Finding::sort_key`]: path, entry, line, column, rule, commit time, commit id, secret hash.
+pub type SortKey<'a> = (&'a [u8], Option<&'a str>, u64, u64, &'a str, i64, &'a str, &'a [u8]);
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -11,7 +11,7 @@ fn readme() -> String {
 }
 
 /// The fenced block that follows `from` in `text`.
-fn block_after<'a>(text: &'a str, from: usize) -> &'a str {
+fn block_after(text: &str, from: usize) -> &str {
     let start = text[from..].find("```").map(|i| from + i).unwrap();
     let body = start + text[start..].find('\n').unwrap() + 1;
     let end = body + text[body..].find("\n```").unwrap();
