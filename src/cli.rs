@@ -28,6 +28,8 @@ pub enum Command {
     Stdin(StdinArgs),
     /// List the active rules (built-in and --rules files)
     Rules,
+    /// Print loftyscan's version
+    Version,
 }
 
 #[derive(Args, Debug)]
@@ -41,13 +43,16 @@ pub struct DirArgs {
     /// Follow symbolic links
     #[arg(short = 'L', long)]
     pub follow: bool,
+    /// Skip files larger than MB megabytes (MiB), with a counted warning (as gitleaks)
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_target_megabytes: Option<u64>,
 }
 
 #[derive(Args, Debug)]
 pub struct GitArgs {
-    /// The repository, bare or not (or any directory inside it)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    /// The repository, bare or not (or any directory inside it); default: the one git's
+    /// environment names (GIT_DIR, GIT_INDEX_FILE, ... as in a git hook), else `.`
+    pub repo: Option<PathBuf>,
     /// Only secrets added by commits reachable from B and not from A (CI: "$BASE..$HEAD")
     #[arg(long, value_name = "A..B", conflicts_with = "staged")]
     pub range: Option<String>,
@@ -114,12 +119,33 @@ pub struct Common {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0,
           value_parser = crate::config::parse_seconds)]
     pub revoke_timeout: f64,
-    /// Show (redacted) what the revoke hook would receive, and call nothing
-    #[arg(long, global = true, requires = "revoke_hook")]
+    /// Show (redacted) what a revoke hook would receive, and call nothing (no hook needed)
+    #[arg(long, global = true)]
     pub revoke_dry_run: bool,
+    /// Exit status when a finding at the --fail-on level is reported (0 never fails; 2 is
+    /// kept for errors)
+    #[arg(long, global = true, value_name = "N", default_value_t = 1, value_parser = parse_exit_code)]
+    pub exit_code: u8,
+    /// Accepted for gitleaks compatibility: secrets are always redacted unless --show-secrets
+    #[arg(long, global = true, conflicts_with = "show_secrets")]
+    pub redact: bool,
+    /// No progress bar and no summary line on stderr (warnings still show)
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Phase timings and peak memory on stderr (as LOFTYSCAN_TRACE=1)
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
     /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+fn parse_exit_code(s: &str) -> Result<u8, String> {
+    match s.parse::<u8>() {
+        Ok(2) => Err("2 is loftyscan's exit status for errors".into()),
+        Ok(n) if n <= 125 => Ok(n),
+        _ => Err(format!("'{s}' is not an exit status between 0 and 125")),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]

@@ -19,8 +19,8 @@ pub mod trust;
 use file::PathAllowlist;
 
 pub enum Mode {
-    Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
-    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64, engine: GitEngine },
+    Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool, max_size: Option<u64> },
+    Git { repo: Option<PathBuf>, mode: GitMode, max_blob_size: u64, engine: GitEngine },
     Stdin { name: String },
     Rules,
 }
@@ -33,6 +33,8 @@ pub struct Config {
     pub show_secrets: bool,
     pub threads: usize,
     pub progress: bool,
+    /// `-q`: no summary line on stderr.
+    pub quiet: bool,
     pub fail_on: Level,
     pub color: bool,
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
@@ -72,7 +74,12 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     let mut base = match &mode {
         Mode::Git { repo, mode: gm, .. } => {
             let read_config = c.config.is_none() && !c.no_config;
-            trust::from_base(&crate::source::git::open(repo)?, gm, read_config, c.baseline.as_deref())?
+            trust::from_base(
+                &crate::source::git::open::open(repo.as_deref())?.0,
+                gm,
+                read_config,
+                c.baseline.as_deref(),
+            )?
         }
         _ => None,
     };
@@ -122,8 +129,9 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     };
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let revoke = c.revoke_hook.map(|cmd| RevokeConfig {
-        cmd,
+    // `--revoke-dry-run` alone previews what any hook would get; it never runs a command.
+    let revoke = (c.revoke_hook.is_some() || c.revoke_dry_run).then(|| RevokeConfig {
+        cmd: c.revoke_hook.unwrap_or_default(),
         timeout: std::time::Duration::from_secs_f64(c.revoke_timeout),
         dry_run: c.revoke_dry_run,
     });
@@ -135,7 +143,8 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         rules,
         show_secrets: c.show_secrets,
         threads,
-        progress: !c.no_progress,
+        progress: !c.no_progress && !c.quiet,
+        quiet: c.quiet,
         fail_on: match c.fail_on {
             FailOn::Error => Level::Error,
             FailOn::Warning => Level::Warning,
@@ -155,7 +164,12 @@ pub fn resolve(cli: Cli) -> Result<Config> {
 
 fn mode_of(command: Command) -> Mode {
     match command {
-        Command::Dir(d) => Mode::Dir { paths: d.paths, no_ignore: d.no_ignore, follow: d.follow },
+        Command::Dir(d) => Mode::Dir {
+            paths: d.paths,
+            no_ignore: d.no_ignore,
+            follow: d.follow,
+            max_size: d.max_target_megabytes.map(|mb| mb.saturating_mul(1 << 20)),
+        },
         Command::Git(g) => Mode::Git {
             repo: g.repo,
             mode: match (g.range, g.staged) {
@@ -167,7 +181,7 @@ fn mode_of(command: Command) -> Mode {
             engine: g.git_engine,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
-        Command::Rules => Mode::Rules,
+        Command::Rules | Command::Version => Mode::Rules, // `version` is answered in main
     }
 }
 
@@ -177,7 +191,7 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
     Ok(match mode {
         Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
         Mode::Git { repo, .. } => {
-            let r = crate::source::git::open(repo)?;
+            let (r, _) = crate::source::git::open::open(repo.as_deref())?;
             r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
         }
         _ => PathBuf::from("."),

@@ -226,10 +226,25 @@ impl Finding {
         h.update(self.sha256);
         hex(&h.finalize())
     }
-    /// Deterministic report order: path, entry, line, column, rule.
-    pub fn sort_key(&self) -> (&[u8], Option<&str>, u64, u64, &str) {
+    /// Deterministic report order: path, entry, line, column, rule; then (two secrets at
+    /// one place in different commits: a key rotated in place) commit date, commit id, and
+    /// the secret's hash.
+    pub fn sort_key(&self) -> SortKey<'_> {
         let l = &self.location;
-        (l.path.as_bytes(), self.entry.as_deref(), l.line, l.column, &self.rule.id)
+        let (time, id) = match &self.provenance {
+            Provenance::Git { commit } => (commit.time, commit.id.as_str()),
+            _ => (0, ""),
+        };
+        (
+            l.path.as_bytes(),
+            self.entry.as_deref(),
+            l.line,
+            l.column,
+            &self.rule.id,
+            time,
+            id,
+            &self.sha256[..],
+        )
     }
 
     /// [`Finding::shown_path`] for a terminal: control characters and invalid bytes escaped.
@@ -250,6 +265,9 @@ impl Finding {
         }
     }
 }
+
+/// [`Finding::sort_key`]: path, entry, line, column, rule, commit time, commit id, secret hash.
+pub type SortKey<'a> = (&'a [u8], Option<&'a str>, u64, u64, &'a str, i64, &'a str, &'a [u8]);
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

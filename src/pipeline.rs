@@ -18,6 +18,7 @@ use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
 use crate::revoke;
 use crate::source;
+use crate::source::git::GitMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -62,8 +63,10 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         Some(b) => b.apply(current),
         None => (current, Vec::new()),
     };
-    let stale: Vec<baseline::Entry> =
-        baseline.as_ref().map(|b| b.stale().into_iter().cloned().collect()).unwrap_or_default();
+    let stale: Vec<baseline::Entry> = baseline
+        .as_ref()
+        .map(|b| b.stale().into_iter().filter(|e| covers(&cfg.mode, &e.path)).cloned().collect())
+        .unwrap_or_default();
     for e in &stale {
         progress.note(&format!("baseline entry matched nothing: {}", e.shown()));
     }
@@ -93,7 +96,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;
     out.commit()?;
-    if cfg.output.is_some() {
+    if cfg.output.is_some() && !cfg.quiet {
         eprintln!("{}", report::text::summary_line(&rep));
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
@@ -111,15 +114,27 @@ fn load_baseline(src: Option<&BaselineSource>) -> Result<Option<Baseline>> {
     })
 }
 
+/// Whether a scan in `mode` could have found a baseline entry at `path`, so that finding
+/// nothing means the entry is stale (a fixed or moved key). `--range` and `--staged` only
+/// see what a change adds: an untouched key is not reported, and so is not stale.
+fn covers(mode: &Mode, path: &str) -> bool {
+    match mode {
+        Mode::Git { mode: GitMode::Range(_) | GitMode::Staged, .. } => false,
+        Mode::Stdin { name } => name == path,
+        _ => true,
+    }
+}
+
 /// The source stage: whichever the command names.
 fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec<Finding>, source::Stats)> {
     Ok(match &cfg.mode {
-        Mode::Dir { paths, no_ignore, follow } => {
+        Mode::Dir { paths, no_ignore, follow, max_size } => {
             progress.spinner("scanning");
             let opts = source::fs::FsOptions {
                 paths: paths.clone(),
                 no_ignore: *no_ignore,
                 follow: *follow,
+                max_size: *max_size,
                 threads: cfg.threads,
             };
             source::fs::scan(det, &opts, cfg.now, progress)?
@@ -134,7 +149,7 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
             if let source::git::GitMode::History = mode {
-                found.extend(source::names::refs(&source::git::open(repo)?, det, cfg.now));
+                found.extend(source::names::refs(&source::git::open::open(repo.as_deref())?.0, det, cfg.now));
             }
             (found, stats)
         }

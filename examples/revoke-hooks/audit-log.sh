@@ -1,7 +1,11 @@
 #!/bin/sh
 # loftyscan revoke hook: append every live key found to an audit log (JSON lines).
 #
-#   loftyscan dir . --revoke-hook 'LOFTYSCAN_AUDIT_LOG=/var/log/loftyscan.jsonl sh examples/revoke-hooks/audit-log.sh'
+#   loftyscan dir . --revoke-hook 'LOFTYSCAN_AUDIT_LOG=/var/log/loftyscan.jsonl sh /opt/loftyscan/examples/revoke-hooks/audit-log.sh'
+#
+# The hook runs in the scanned root, so name it (and the log) by absolute paths. The log
+# defaults to $XDG_STATE_HOME/loftyscan/audit.jsonl (~/.local/state/...): outside the
+# scanned work tree, where it would otherwise be picked up (and maybe committed).
 #
 # Each line records the time, the rule, the redacted key, its SHA-256 (to match against
 # your key inventory) and every location; never the raw key. It revokes nothing itself:
@@ -11,7 +15,8 @@
 #   --revoke-hook 'in=$(cat); printf %s "$in" | sh audit-log.sh; printf %s "$in" | your-revoke-command'
 # Needs: sh, python3.
 set -eu
-log=${LOFTYSCAN_AUDIT_LOG:-loftyscan-audit.jsonl}
+log=${LOFTYSCAN_AUDIT_LOG:-${XDG_STATE_HOME:-$HOME/.local/state}/loftyscan/audit.jsonl}
+mkdir -p "$(dirname "$log")"
 python3 -c '
 import datetime, json, sys
 f = json.load(sys.stdin)

@@ -24,11 +24,13 @@ const ENTRY_MAX: u64 = 64 << 20;
 /// Tag hits found inside a container entry.
 fn tag(mut hits: Vec<Hit>, entry: &str, kind: Encoding, out: &mut Vec<Hit>) {
     for h in &mut hits {
-        h.entry = Some(match h.entry.take() {
-            Some(inner) if !entry.is_empty() => format!("{entry}!{inner}"),
-            Some(inner) => inner,
-            None => entry.to_string(),
-        });
+        // A gzip with no stored name adds no entry: `backup.env.gz:1:5 [gzip]`.
+        h.entry = match h.entry.take() {
+            Some(inner) if !entry.is_empty() => Some(format!("{entry}!{inner}")),
+            Some(inner) => Some(inner),
+            None if entry.is_empty() => None,
+            None => Some(entry.to_string()),
+        };
         h.encoding.get_or_insert(kind);
     }
     out.extend(hits);

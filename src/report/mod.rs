@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod json;
 pub mod sarif;
 mod sarif_trust;
+mod sarif_uri;
 pub mod text;
 
 use std::collections::HashMap;
@@ -117,6 +118,19 @@ pub fn expiry(f: &Finding) -> Option<String> {
 
 /// `loftyscan rules`: the active rules, as a table (text) or JSON.
 pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
+    if format == Format::Sarif {
+        // A run with every rule described and no results (what code scanning would know).
+        let summary = Summary::default();
+        let r = Report {
+            findings: &[],
+            summary: &summary,
+            rules,
+            show_secrets: false,
+            revocations: None,
+            suppressed: &[],
+        };
+        return sarif::write(&r, w);
+    }
     if format != Format::Text {
         let list: Vec<_> = rules
             .iter()

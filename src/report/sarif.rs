@@ -27,17 +27,33 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .rules(rules)
         .build();
     let fps = r.fingerprints();
-    let results: Vec<SarifResult> = r.findings.iter().zip(fps).map(|(f, fp)| result(r, f, fp)).collect();
-    let run = Run::builder()
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let uris = super::sarif_uri::uris(r.findings, &cwd);
+    let base = uris.base.as_ref().map(|_| super::sarif_uri::BASE_ID);
+    let results: Vec<SarifResult> = r
+        .findings
+        .iter()
+        .zip(fps)
+        .zip(&uris.uris)
+        .map(|((f, fp), uri)| result(r, f, fp, uri, base))
+        .collect();
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .column_kind(json!("unicodeCodePoints"))
         .results(results)
         .build();
+    run.original_uri_base_ids = uris.base.as_deref().map(super::sarif_uri::base_ids);
     let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
     let mut v = serde_json::to_value(&sarif)?;
     super::sarif_trust::add(r, &mut v["runs"][0], |f| {
-        serde_json::to_value(result(r, f, f.identity()[..32].to_string() + ":suppressed"))
-            .expect("plain data serializes")
+        serde_json::to_value(result(
+            r,
+            f,
+            f.identity()[..32].to_string() + ":suppressed",
+            &f.location.path.uri(),
+            None,
+        ))
+        .expect("plain data serializes")
     });
     serde_json::to_writer_pretty(&mut *w, &v)?;
     writeln!(w)
@@ -85,7 +101,7 @@ fn capitalise(word: &str) -> String {
     c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
 }
 
-fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
+fn result(r: &Report, f: &Finding, fingerprint: String, uri: &str, base: Option<&str>) -> SarifResult {
     let l = &f.location;
     let region = Region::builder()
         .start_line(l.line as i64)
@@ -94,7 +110,10 @@ fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
         .end_column(l.end_column as i64)
         .build();
     let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(l.path.uri()).build())
+        .artifact_location(match base {
+            Some(id) => ArtifactLocation::builder().uri(uri).uri_base_id(id).build(),
+            None => ArtifactLocation::builder().uri(uri).build(),
+        })
         .region(region)
         .build();
     let location = Location::builder().physical_location(physical).build();

@@ -27,7 +27,10 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             encoded += " [in the name]";
         }
         let revoked = match r.revocation(f) {
-            Some(rev) => format!(" [revocation {}: {}]", rev.status.as_str(), rev.message),
+            Some(rev) => match rev.status {
+                crate::revoke::Status::Revoked => format!(" [revoked: {}]", rev.message),
+                other => format!(" [revocation {}: {}]", other.as_str(), rev.message),
+            },
             None => String::new(),
         };
         writeln!(

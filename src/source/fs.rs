@@ -5,8 +5,10 @@
 //! directory scanned, or as given when several paths or a file are named) and counts.
 //! Hidden files are scanned, `.git/` is left out, `.gitignore`/`.ignore` are honoured
 //! unless `--no-ignore`; symlinks are not followed unless `--follow`; FIFOs, sockets and
-//! devices are never opened.
+//! devices are never opened. What ignore rules leave out is counted, and secret-prone
+//! ignored files (`.env`, `*.pem`, ...) are scanned anyway (see `ignored.rs`).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -19,11 +21,14 @@ use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
 use crate::finding::{Finding, Provenance, RelPath};
 use crate::progress::Progress;
+use crate::report::text::human_bytes;
 
 pub struct FsOptions {
     pub paths: Vec<PathBuf>,
     pub no_ignore: bool,
     pub follow: bool,
+    /// `--max-target-megabytes`, in bytes: larger files are skipped with a counted warning.
+    pub max_size: Option<u64>,
     pub threads: usize,
 }
 
@@ -57,9 +62,44 @@ pub fn scan(
         .threads(opts.threads)
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
     let shared = Mutex::new((Vec::new(), Stats::default()));
-    let mut builder = Builder { det, root: root.as_deref(), now, progress, shared: &shared };
+    let seen = Mutex::new(Seen::default());
+    let track = filters.then_some(&seen);
+    let max_size = opts.max_size;
+    let mut builder =
+        Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
+    if filters {
+        let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        sweep_ignored(&mut builder, &seen);
+    }
     Ok(shared.into_inner().expect("no visitor panicked"))
+}
+
+/// What the filtered walk visited: every path, and the directories it entered.
+#[derive(Default)]
+struct Seen {
+    paths: HashSet<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+/// Count what ignore rules left out; scan its secret-prone files (see `ignored.rs`).
+fn sweep_ignored(builder: &mut Builder, seen: &Seen) {
+    builder.seen = None;
+    let mut visitor = builder.visitor();
+    let swept = super::ignored::sweep(&seen.paths, &seen.dirs, &mut |p| {
+        let shown = visitor.name(p);
+        visitor.scan_file(p, shown)
+    });
+    let left_out = swept.ignored - swept.scanned;
+    if left_out > 0 {
+        *visitor.stats.skipped.entry(SkipReason::Ignored).or_default() += left_out;
+    }
+    if swept.scanned > 0 {
+        builder.progress.note(&format!(
+            "scanned {} ignored file(s) that usually hold secrets (.env, *.pem, .npmrc, credentials, ...)",
+            swept.scanned
+        ));
+    }
 }
 
 struct Builder<'a> {
@@ -68,11 +108,13 @@ struct Builder<'a> {
     now: i64,
     progress: &'a Progress,
     shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    seen: Option<&'a Mutex<Seen>>,
+    max_size: Option<u64>,
 }
 
-impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
-    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
-        Box::new(Visitor {
+impl<'s> Builder<'s> {
+    fn visitor(&self) -> Visitor<'s> {
+        Visitor {
             det: self.det,
             root: self.root,
             now: self.now,
@@ -82,7 +124,16 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
             hits: Vec::new(),
             findings: Vec::new(),
             stats: Stats::default(),
-        })
+            seen_global: self.seen,
+            seen: Seen::default(),
+            max_size: self.max_size,
+        }
+    }
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(self.visitor())
     }
 }
 
@@ -97,6 +148,10 @@ struct Visitor<'a> {
     hits: Vec<Hit>,
     findings: Vec<Finding>,
     stats: Stats,
+    /// Where to merge `seen` when the thread ends (only when ignore rules apply).
+    seen_global: Option<&'a Mutex<Seen>>,
+    seen: Seen,
+    max_size: Option<u64>,
 }
 
 impl ParallelVisitor for Visitor<'_> {
@@ -115,6 +170,12 @@ impl ParallelVisitor for Visitor<'_> {
 impl Visitor<'_> {
     fn entry(&mut self, e: &DirEntry) {
         let Some(ft) = e.file_type() else { return };
+        if self.seen_global.is_some() {
+            self.seen.paths.insert(e.path().to_path_buf());
+            if ft.is_dir() {
+                self.seen.dirs.push(e.path().to_path_buf());
+            }
+        }
         let shown = self.name(e.path());
         if ft.is_dir() {
             return;
@@ -146,6 +207,18 @@ impl Visitor<'_> {
     }
 
     fn scan_file(&mut self, path: &Path, shown: RelPath) {
+        if let Some(max) = self.max_size {
+            let len = std::fs::metadata(path).map_or(0, |m| m.len());
+            if len > max {
+                let (size, cap) = (human_bytes(len), human_bytes(max));
+                self.progress.warn(&format!(
+                    "'{}' is {size}, over --max-target-megabytes ({cap}): not scanned",
+                    shown.escaped()
+                ));
+                self.stats.skip(SkipReason::TooLarge);
+                return;
+            }
+        }
         self.hits.clear();
         let result =
             File::open(path).and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));
@@ -179,6 +252,11 @@ impl Drop for Visitor<'_> {
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         shared.0.append(&mut self.findings);
         shared.1.merge(&self.stats);
+        if let Some(global) = self.seen_global {
+            let mut g = global.lock().unwrap_or_else(|p| p.into_inner());
+            g.paths.extend(self.seen.paths.drain());
+            g.dirs.append(&mut self.seen.dirs);
+        }
     }
 }
 

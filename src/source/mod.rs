@@ -6,6 +6,7 @@
 
 pub mod fs;
 pub mod git;
+mod ignored;
 pub mod names;
 pub mod stdin;
 
@@ -34,6 +35,8 @@ pub enum SkipReason {
     ArchiveLimit,
     /// Corrupt compressed data inside a file (a warning says where).
     CorruptArchive,
+    /// A file or directory `dir` left out by `.gitignore`, `.ignore` or git's excludes.
+    Ignored,
 }
 
 impl SkipReason {
@@ -42,10 +45,11 @@ impl SkipReason {
             SkipReason::NotRegular => "not a regular file",
             SkipReason::Symlink => "symlink not followed",
             SkipReason::Unreadable => "unreadable",
-            SkipReason::TooLarge => "over --max-blob-size",
+            SkipReason::TooLarge => "over the size limit (--max-blob-size, --max-target-megabytes)",
             SkipReason::Submodule => "submodule not followed",
             SkipReason::ArchiveLimit => "archive part over a limit",
             SkipReason::CorruptArchive => "corrupt archive part",
+            SkipReason::Ignored => "ignored by .gitignore/.ignore (--no-ignore scans them)",
         }
     }
     pub fn key(self) -> &'static str {
@@ -57,6 +61,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule",
             SkipReason::ArchiveLimit => "archive_limit",
             SkipReason::CorruptArchive => "corrupt_archive",
+            SkipReason::Ignored => "ignored",
         }
     }
 }

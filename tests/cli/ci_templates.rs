@@ -70,7 +70,7 @@ fn github_action_steps_scan_the_range_write_sarif_and_fail() {
     let runner_temp = tempfile::tempdir().unwrap();
     bin_dir(runner_temp.path());
     let output = runner_temp.path().join("github_output");
-    let scan = step("Scan the range")["run"].as_str().unwrap();
+    let scan = step("Scan")["run"].as_str().unwrap();
     let status = Command::new("bash")
         .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", scan])
         .current_dir(t.path())

@@ -2,6 +2,7 @@
 //! trees and git repositories built in temporary directories.
 
 mod bad_input;
+mod ci_action;
 mod ci_templates;
 mod common;
 mod encoded;
@@ -9,7 +10,11 @@ mod fixtures;
 mod git;
 mod git_engines;
 mod gitrepo;
+mod habits;
+mod hooks;
+mod jobs;
 mod output;
+mod readme;
 mod revoke;
 mod secrets;
 mod team;

@@ -1,6 +1,6 @@
 //! Scanning git blobs in parallel: each unique blob read and scanned once.
 //!
-//! Takes the repository's git directory and a list of unique blob ids; gives the hits of
+//! Takes how the repository was opened and a list of unique blob ids; gives the hits of
 //! each blob that has any, and counts. Each worker thread opens its own repository
 //! handle (git2 handles are not shared across threads) and reuses one scratch buffer;
 //! blob contents are dropped as soon as they are scanned, so memory holds one blob per
@@ -8,12 +8,11 @@
 //! warnings; the scan goes on.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Oid};
 
 use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
@@ -27,7 +26,7 @@ pub struct Scanned {
 }
 
 pub struct BlobJob<'a> {
-    pub git_dir: &'a Path,
+    pub repo: &'a super::open::RepoSpec,
     pub det: &'a Detector,
     pub max_size: u64,
     pub threads: usize,
@@ -51,8 +50,7 @@ pub fn scan(job: &BlobJob, oids: &[Oid]) -> Result<Scanned> {
 }
 
 fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>) -> Result<()> {
-    let repo = Repository::open(job.git_dir)
-        .with_context(|| format!("cannot open repository '{}'", job.git_dir.display()))?;
+    let repo = job.repo.reopen()?;
     let odb = repo.odb().context("cannot open the object database")?;
     let (mut scratch, mut hits) = (StreamScratch::default(), Vec::new());
     let (mut found, mut stats) = (HashMap::new(), Stats::default());

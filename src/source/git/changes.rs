@@ -8,8 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use anyhow::{Context, Result, bail};
-use git2::{Delta, DiffOptions, FileMode, Oid, Repository};
+use anyhow::{Context, Result};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
@@ -18,32 +18,25 @@ use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
 pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
-    let (a, b) = match spec.split_once("..") {
-        Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
-        _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
-    };
-    let rev = |r: &str| {
-        repo.revparse_single(r)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| anyhow::anyhow!("--range: unknown revision '{r}' ({})", e.message()))
-    };
-    let (from, to) = (rev(a)?, rev(b)?);
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push(to.id())?;
-    walk.hide(from.id())?;
+    let (walk, _) = super::revs::range_walk(repo, spec)?;
     let commits = order::topo(repo, walk)?;
     let (mut paths, mut walked) = (Paths::new(), Walked::default());
     let mut occurrences = Vec::new();
+    let mut cut = false;
     for (i, node) in commits.iter().enumerate() {
         let parent_trees: Vec<Oid> =
             node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
+        cut |= parent_trees.len() < node.parents.len() || (node.parents.is_empty() && repo.is_shallow());
         added_by(repo, &mut paths, &mut walked, node.tree, &parent_trees, i as u32, &mut occurrences);
+    }
+    if cut && repo.is_shallow() {
+        ctx.progress.warn(super::history::SHALLOW_RANGE);
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);
     let infos = super::infos(&commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
-    finish(repo, ctx, &paths, occurrences, stats, &provenance)
+    finish(ctx, &paths, occurrences, stats, &provenance)
 }
 
 /// The blobs commit tree `tree` put at paths where none of its parents had them: changed
@@ -75,7 +68,8 @@ fn added_by(
 }
 
 /// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
-/// database as staged (never the working tree). Works before the first commit.
+/// database as staged (never the working tree). Works before the first commit. The index
+/// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let index = repo.index().context("cannot read the index")?;
     let head_tree = match repo.head() {
@@ -84,16 +78,20 @@ pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     };
     let mut opts = DiffOptions::new();
     opts.include_typechange(true);
-    let diff = repo
+    let mut diff = repo
         .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
+    // A staged `git mv` keeps its secrets: a renamed file's old version is its source.
+    let mut similar = DiffFindOptions::new();
+    similar.renames(true);
+    diff.find_similar(Some(&mut similar)).context("cannot detect renames in the index")?;
     let (mut paths, mut stats) = (Paths::new(), Stats::default());
     let mut occurrences = Vec::new();
     for delta in diff.deltas() {
         let (new, old) = (delta.new_file(), delta.old_file());
         let path = paths.intern_path(new.path_bytes().unwrap_or_default());
         match delta.status() {
-            Delta::Added | Delta::Modified | Delta::Typechange => {}
+            Delta::Added | Delta::Modified | Delta::Typechange | Delta::Renamed => {}
             Delta::Conflicted => {
                 ctx.progress
                     .warn(&format!("'{}' is unmerged in the index: not scanned", paths.escaped(path)));
@@ -110,32 +108,37 @@ pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
         let old_blob = (is_blob(old.mode()) && !old.id().is_zero()).then(|| old.id());
         occurrences.push(Occurrence { blob: new.id(), path, order: 0, old: old_blob.into_iter().collect() });
     }
-    finish(repo, ctx, &paths, occurrences, stats, &|_| Provenance::Staged)
+    finish(ctx, &paths, occurrences, stats, &|_| Provenance::Staged)
 }
 
 /// Scan the new and old blobs of `occurrences` once each and keep the added secrets.
 fn finish(
-    repo: &Repository,
     ctx: &Ctx,
     paths: &Paths,
     occurrences: Vec<Occurrence>,
     mut stats: Stats,
-    provenance: &dyn Fn(u32) -> Provenance,
+    provenance: &(dyn Fn(u32) -> Provenance + Sync),
 ) -> Result<(Vec<Finding>, Stats)> {
     let mut seen = HashSet::new();
-    let mut where_: HashMap<Oid, u32> = HashMap::new();
+    let mut where_: HashMap<Oid, (u32, u32)> = HashMap::new();
     let mut oids = Vec::new();
     for o in &occurrences {
         for &b in std::iter::once(&o.blob).chain(&o.old) {
-            where_.entry(b).or_insert(o.path);
+            where_.entry(b).or_insert((o.path, o.order));
             if seen.insert(b) {
                 oids.push(b);
             }
         }
     }
     ctx.progress.bar("scanning blobs", oids.len() as u64, "blobs");
-    let describe = |oid: Oid| where_.get(&oid).map_or(String::new(), |&p| paths.escaped(p));
-    let job = ctx.blob_job(repo, &describe);
+    // Warnings name a path and, in a range, the commit that put the blob there.
+    let describe = |oid: Oid| {
+        where_.get(&oid).map_or(String::new(), |&(p, order)| match provenance(order) {
+            Provenance::Git { commit } => format!("{} in commit {}", paths.escaped(p), commit.id),
+            _ => paths.escaped(p),
+        })
+    };
+    let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);
     let mut found = super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance);

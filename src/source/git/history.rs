@@ -20,10 +20,20 @@ use crate::finding::{Finding, Provenance};
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
+/// A shallow clone's history stops at its grafted commits.
+pub const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
+     were not scanned (fetch it all: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
+pub const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
+     oldest commits scanned are compared with nothing, older ones are missing (fetch the \
+     history: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
+
 pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     trace("history: start");
+    if repo.is_shallow() {
+        ctx.progress.warn(SHALLOW_HISTORY);
+    }
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack | GitEngine::Auto => pack::usable(repo),
+        GitEngine::Pack | GitEngine::Auto => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
@@ -71,8 +81,14 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
-    let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
-    let job = ctx.blob_job(repo, &describe);
+    // Warnings name a path the blob has and the first commit with it there.
+    let describe = |oid: Oid| {
+        w.blob_path.get(&oid).map_or(String::new(), |&p| match w.first.get(&(oid, p)) {
+            Some(&order) => format!("{} in commit {}", w.paths.escaped(p), commits[order as usize].oid),
+            None => w.paths.escaped(p),
+        })
+    };
+    let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
@@ -91,6 +107,7 @@ fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
 
 fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history");
+    ctx.progress.set_message("ordering commits".to_string());
     let commits = order::topo(repo, commit_walk(repo)?)?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)

@@ -9,16 +9,18 @@
 mod blobs;
 mod changes;
 mod history;
+pub mod open;
 mod order;
 pub mod pack;
+pub mod revs;
 pub mod tree;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow};
-use git2::{Commit, Oid, Repository, RepositoryOpenFlags};
+use anyhow::Result;
+use git2::{Commit, Oid};
 
 use super::{Stats, to_finding};
 use crate::detect::Detector;
@@ -48,7 +50,8 @@ pub enum GitEngine {
 }
 
 pub struct GitOptions {
-    pub repo: PathBuf,
+    /// `[REPO]` as given; none: the repository the environment names (see [`open`]).
+    pub repo: Option<PathBuf>,
     pub mode: GitMode,
     pub engine: GitEngine,
     pub max_blob_size: u64,
@@ -61,18 +64,16 @@ pub struct Ctx<'a> {
     pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
+    /// How the repository was opened: worker threads reopen it the same way.
+    pub spec: &'a open::RepoSpec,
 }
 
 impl Ctx<'_> {
     /// A blob scan of this repository with these settings; `describe` names a blob (by a
     /// path it has) in warnings.
-    pub fn blob_job<'a>(
-        &'a self,
-        repo: &'a Repository,
-        describe: &'a (dyn Fn(Oid) -> String + Sync),
-    ) -> blobs::BlobJob<'a> {
+    pub fn blob_job<'a>(&'a self, describe: &'a (dyn Fn(Oid) -> String + Sync)) -> blobs::BlobJob<'a> {
         blobs::BlobJob {
-            git_dir: repo.path(),
+            repo: self.spec,
             det: self.det,
             max_size: self.opts.max_blob_size,
             threads: self.opts.threads,
@@ -88,31 +89,13 @@ pub fn scan(
     now: i64,
     progress: &Progress,
 ) -> Result<(Vec<Finding>, Stats)> {
-    let repo = open(&opts.repo)?;
-    let ctx = Ctx { det, now, opts, progress };
+    let (repo, spec) = open::open(opts.repo.as_deref())?;
+    let ctx = Ctx { det, now, opts, progress, spec: &spec };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),
         GitMode::Staged => changes::staged(&repo, &ctx),
     }
-}
-
-/// Open the repository at or above `path` (bare or not). Owner validation is off: loftyscan
-/// only reads objects and runs nothing a repository configures, and CI checkouts are
-/// often owned by another user.
-pub fn open(path: &Path) -> Result<Repository> {
-    // SAFETY: global libgit2 options, set before any repository is opened, from the main
-    // thread. Memory: pack windows are mapped 64 MiB at a time and at most 192 MiB stay
-    // mapped (libgit2's 64-bit default maps up to 8 GiB); decoded objects cached up to 64 MiB.
-    unsafe {
-        let _ = git2::opts::set_verify_owner_validation(false);
-        let _ = git2::opts::set_mwindow_size(64 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(192 << 20);
-        let _ = git2::opts::set_cache_max_size(64 << 20);
-    }
-    let none: &[&std::ffi::OsStr] = &[];
-    Repository::open_ext(path, RepositoryOpenFlags::empty(), none)
-        .map_err(|e| anyhow!("not a git repository: '{}' ({})", path.display(), e.message()))
 }
 
 pub fn commit_info(c: &Commit) -> CommitInfo {

@@ -85,7 +85,7 @@ impl Store {
         if !loose.is_empty() {
             ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
             let none = |_: Oid| String::new();
-            let job = ctx.blob_job(repo, &none);
+            let job = ctx.blob_job(&none);
             let scanned = blobs::scan(&job, &loose)?;
             all.hits.extend(scanned.hits);
             all.stats.merge(&scanned.stats);

@@ -1,0 +1,108 @@
+//! Opening a repository the way git itself would: the one place that decides which git
+//! directory, index, work tree and object directories a scan reads.
+//!
+//! Takes the `[REPO]` argument (or none) and the process environment; gives an open
+//! [`Repository`] and a [`RepoSpec`] that reopens the very same view on worker threads.
+//!
+//! Git hooks run with the repository described by the environment, not by the current
+//! directory alone: `git commit -a` and `git commit PATH` hand the pre-commit hook a
+//! temporary index in `GIT_INDEX_FILE`; linked worktrees and submodules may set `GIT_DIR`
+//! and `GIT_WORK_TREE`; a pre-receive hook reads the pushed, still quarantined objects
+//! through `GIT_OBJECT_DIRECTORY` and `GIT_ALTERNATE_OBJECT_DIRECTORIES`. libgit2's
+//! open-from-env mode honours all of them (plus `GIT_CEILING_DIRECTORIES`,
+//! `GIT_DISCOVERY_ACROSS_FILESYSTEM`, `GIT_COMMON_DIR`, `GIT_NAMESPACE`), exactly as
+//! `git` does. With no `[REPO]` the environment decides alone. With a `[REPO]`, the
+//! environment is used only when it describes that same repository (so a hook running
+//! `loftyscan git . --staged` sees git's temporary index, while `loftyscan git
+//! /other/repo` from inside a hook never reads this repository's index or objects).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use git2::{Repository, RepositoryOpenFlags};
+
+/// How the repository was opened, so every thread opens the same view of it.
+#[derive(Clone, Debug)]
+pub struct RepoSpec {
+    /// The git directory (`.git`, a linked worktree's `.git/worktrees/NAME`, a bare repository).
+    pub git_dir: PathBuf,
+    /// Opened from the environment: `GIT_OBJECT_DIRECTORY` and friends apply.
+    pub from_env: bool,
+}
+
+/// The variables that move the object database away from `<git dir>/objects`.
+const OBJECT_VARS: [&str; 2] = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"];
+
+impl RepoSpec {
+    /// Open the repository again, as it was first opened.
+    pub fn reopen(&self) -> Result<Repository> {
+        let flags = if self.from_env {
+            RepositoryOpenFlags::FROM_ENV | RepositoryOpenFlags::NO_SEARCH
+        } else {
+            RepositoryOpenFlags::NO_SEARCH
+        };
+        Repository::open_ext(&self.git_dir, flags, none())
+            .map_err(|e| anyhow!("cannot open repository '{}' ({})", self.git_dir.display(), e.message()))
+    }
+
+    /// Whether every object is in `<git dir>/objects` (no `GIT_OBJECT_DIRECTORY` or
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES` in effect): what engines that read
+    /// `objects/` themselves need.
+    pub fn objects_in_git_dir(&self) -> bool {
+        !self.from_env || OBJECT_VARS.iter().all(|v| std::env::var_os(v).is_none_or(|x| x.is_empty()))
+    }
+}
+
+/// Open the repository at or above `path` (bare or not), or, with no path, the one the
+/// environment names (`GIT_DIR`, else the current directory and its parents).
+/// Owner validation is off: loftyscan only reads objects and runs nothing a repository
+/// configures, and CI checkouts are often owned by another user.
+pub fn open(path: Option<&Path>) -> Result<(Repository, RepoSpec)> {
+    set_global_options();
+    let from_env = || Repository::open_from_env().map_err(|e| e.message().to_string());
+    let repo = match path {
+        None => from_env().map(|r| (r, true)).map_err(|msg| not_a_repo(Path::new("."), &msg))?,
+        Some(p) => {
+            let plain = Repository::open_ext(p, RepositoryOpenFlags::empty(), none())
+                .map_err(|e| not_a_repo(p, e.message()))?;
+            match from_env() {
+                Ok(env) if same_dir(env.path(), plain.path()) => (env, true),
+                _ => (plain, false),
+            }
+        }
+    };
+    let spec = RepoSpec { git_dir: repo.0.path().to_path_buf(), from_env: repo.1 };
+    Ok((repo.0, spec))
+}
+
+fn not_a_repo(path: &Path, msg: &str) -> anyhow::Error {
+    let via = match std::env::var_os("GIT_DIR") {
+        Some(d) if !d.is_empty() => format!(", GIT_DIR='{}'", Path::new(&d).display()),
+        _ => String::new(),
+    };
+    anyhow!("not a git repository: '{}'{via} ({msg})", path.display())
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn none() -> &'static [&'static OsStr] {
+    &[]
+}
+
+fn set_global_options() {
+    // SAFETY: global libgit2 options, set before any repository is opened, from the main
+    // thread. Memory: pack windows are mapped 64 MiB at a time and at most 192 MiB stay
+    // mapped (libgit2's 64-bit default maps up to 8 GiB); decoded objects cached up to 64 MiB.
+    unsafe {
+        let _ = git2::opts::set_verify_owner_validation(false);
+        let _ = git2::opts::set_mwindow_size(64 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(192 << 20);
+        let _ = git2::opts::set_cache_max_size(64 << 20);
+    }
+}

@@ -1,0 +1,90 @@
+//! The README's snippets are true: each YAML snippet is the file it names, the rule and
+//! settings examples load and work, the release tag they name is this version's, and the
+//! licence Cargo.toml states is shipped.
+
+use std::fs;
+
+use crate::common::*;
+
+fn readme() -> String {
+    fs::read_to_string(root().join("README.md")).unwrap()
+}
+
+/// The fenced block that follows `from` in `text`.
+fn block_after(text: &str, from: usize) -> &str {
+    let start = text[from..].find("```").map(|i| from + i).unwrap();
+    let body = start + text[start..].find('\n').unwrap() + 1;
+    let end = body + text[body..].find("\n```").unwrap();
+    &text[body..end + 1]
+}
+
+/// The fenced block containing `needle`.
+fn block_with<'a>(text: &'a str, needle: &str) -> &'a str {
+    let at = text.find(needle).unwrap_or_else(|| panic!("README has no {needle}"));
+    let start = text[..at].rfind("```").unwrap();
+    block_after(text, start)
+}
+
+#[test]
+fn yaml_snippets_are_the_files_they_name() {
+    let text = readme();
+    let marker = "<!-- snippet: ";
+    let mut checked = 0;
+    for (at, _) in text.match_indices(marker) {
+        let rest = &text[at + marker.len()..];
+        let rel = &rest[..rest.find(" -->").unwrap()];
+        let file = fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let mut lines = file.lines();
+        for want in block_after(&text, at).lines() {
+            assert!(
+                lines.any(|l| l.trim_end() == want.trim_end()),
+                "README snippet line not in {rel} (in order): {want}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "pre-commit, GitHub and GitLab snippets");
+    let blocks = text.matches("```yaml").count();
+    assert_eq!(blocks, checked, "every YAML snippet names its file");
+}
+
+#[test]
+fn the_rule_file_and_settings_examples_load_and_work() {
+    let text = readme();
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = block_with(&text, "id = \"acme-token\"");
+    write(tmp.path(), "ci/acme-rules.toml", rules);
+    let r = run(bin().args(["rules", "--rules"]).arg(tmp.path().join("ci/acme-rules.toml")));
+    assert_eq!(r.code, 0, "the README's rule example must load: {}", r.all());
+    assert!(r.stdout.contains("acme-token"), "{}", r.stdout);
+    let settings = block_with(&text, "rules = [\"ci/acme-rules.toml\"]");
+    write(tmp.path(), ".loftyscan.toml", settings);
+    write(tmp.path(), "app.cfg", "token = acme_9d3f5b7e1c2a4068b9e7d1f3a5c70b2e\n");
+    let (v, r) = scan_json(tmp.path(), &["dir", "."]);
+    let at =
+        |f: &serde_json::Value| format!("{} {}", f["path"].as_str().unwrap(), f["rule_id"].as_str().unwrap());
+    let found: Vec<String> = findings(&v).iter().map(at).collect();
+    assert!(found.contains(&"app.cfg acme-token".to_string()), "{found:?} {}", r.all());
+}
+
+#[test]
+fn tags_named_are_this_version_and_the_licence_is_shipped() {
+    let version = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let re = regex::Regex::new(r#"(?:loftyscan@|rev: |LOFTYSCAN_REF: ")(v[0-9][^ "]*)"#).unwrap();
+    let mut seen = 0;
+    for rel in [
+        "README.md",
+        "examples/ci/github-workflow.yml",
+        "examples/ci/gitlab-ci.yml",
+        "examples/pre-commit-config.yaml",
+    ] {
+        for c in re.captures_iter(&fs::read_to_string(root().join(rel)).unwrap()) {
+            assert_eq!(&c[1], version, "{rel} names a tag that is not this version");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "{seen}");
+    let licence = fs::read_to_string(root().join("LICENSE")).unwrap();
+    assert!(licence.starts_with("MIT License"));
+    assert!(fs::read_to_string(root().join("Cargo.toml")).unwrap().contains("license = \"MIT\""));
+}
