@@ -33,6 +33,9 @@ pub enum SkipReason {
     ArchiveLimit,
     /// Corrupt compressed data inside a file (a warning says where).
     CorruptArchive,
+    /// Past a cap on hostile repository shapes: tree expansion paths or depth (git
+    /// bombs), delta chain depth or bytes (a warning names the commit or object).
+    Capped,
 }
 
 impl SkipReason {
@@ -45,6 +48,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule not followed",
             SkipReason::ArchiveLimit => "archive part over a limit",
             SkipReason::CorruptArchive => "corrupt archive part",
+            SkipReason::Capped => "past a repository cap",
         }
     }
     pub fn key(self) -> &'static str {
@@ -56,6 +60,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule",
             SkipReason::ArchiveLimit => "archive_limit",
             SkipReason::CorruptArchive => "corrupt_archive",
+            SkipReason::Capped => "capped",
         }
     }
 }

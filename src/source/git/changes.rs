@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::{Context, Result, bail};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository};
 
+use super::caps::Budget;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
 use crate::finding::{Finding, Provenance};
@@ -37,7 +38,11 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
     for (i, node) in commits.iter().enumerate() {
         let parent_trees: Vec<Oid> =
             node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
-        added_by(repo, &mut paths, &mut walked, node.tree, &parent_trees, i as u32, &mut occurrences);
+        let mut budget = Budget::default();
+        let objects = tree::Objects { repo, packs: &ctx.packs };
+        let (tree, walks) = (node.tree, (&mut paths, &mut walked, &mut budget));
+        added_by(&objects, walks, tree, &parent_trees, i as u32, &mut occurrences);
+        walked.note_caps(&budget, node.oid);
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);
@@ -49,9 +54,8 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
 /// The blobs commit tree `tree` put at paths where none of its parents had them: changed
 /// relative to every parent (a merge adds only what no side had).
 fn added_by(
-    repo: &Repository,
-    paths: &mut Paths,
-    walked: &mut Walked,
+    objects: &tree::Objects,
+    (paths, walked, budget): (&mut Paths, &mut Walked, &mut Budget),
     tree: Oid,
     parents: &[Oid],
     order: u32,
@@ -61,7 +65,7 @@ fn added_by(
     let sides: Vec<Option<Oid>> =
         if parents.is_empty() { vec![None] } else { parents.iter().map(|&p| Some(p)).collect() };
     for side in &sides {
-        tree::changes(repo, paths, tree, *side, walked, &mut |c| {
+        tree::changes(objects, paths, (tree, *side), walked, budget, &mut |c| {
             let slot = per_path.entry(c.path).or_insert((c.blob, Vec::new(), 0));
             slot.1.extend(c.old);
             slot.2 += 1;

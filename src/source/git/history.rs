@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+use super::caps::Budget;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, Occurrence, blobs, order, pack};
 use crate::finding::{Finding, Provenance};
@@ -114,16 +115,19 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Walk {
         blobs: Vec::new(),
         blob_path: HashMap::new(),
     };
+    let objects = tree::Objects { repo, packs: &ctx.packs };
     for (order, node) in commits.iter().enumerate() {
         let parent_tree = node.parents.first().and_then(|p| tree_of.get(p)).copied();
         let Walk { paths, walked, first, blobs, blob_path } = &mut w;
-        tree::changes(repo, paths, node.tree, parent_tree, walked, &mut |c| {
+        let mut budget = Budget::default();
+        tree::changes(&objects, paths, (node.tree, parent_tree), walked, &mut budget, &mut |c| {
             first.entry((c.blob, c.path)).or_insert(order as u32);
             blob_path.entry(c.blob).or_insert_with(|| {
                 blobs.push(c.blob);
                 c.path
             });
         });
+        walked.note_caps(&budget, node.oid);
         if order % 256 == 0 {
             ctx.progress.set_message(format!("{order} commits, {} blobs", w.blobs.len()));
         }
@@ -154,10 +158,16 @@ pub fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
     for _ in &walked.submodules {
         stats.skip(SkipReason::Submodule);
     }
-    let unreadable: HashSet<_> = walked.unreadable.iter().collect();
-    for oid in unreadable {
-        ctx.progress
-            .warn(&format!("cannot read tree {oid}: missing or corrupt object; its files were not scanned"));
-        stats.skip(SkipReason::Unreadable);
+    let mut seen = HashSet::new();
+    for (oid, why) in &walked.unreadable {
+        if seen.insert(oid) {
+            let msg = format!("cannot read tree {oid}: {why}; its files were not scanned");
+            ctx.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
+            stats.skip(SkipReason::Unreadable);
+        }
+    }
+    for (warning, left_out) in &walked.capped {
+        ctx.progress.warn(warning);
+        *stats.skipped.entry(SkipReason::Capped).or_default() += left_out;
     }
 }

@@ -7,6 +7,7 @@
 //! at the same path is one finding, at its oldest occurrence.
 
 mod blobs;
+mod caps;
 mod changes;
 mod history;
 mod order;
@@ -58,6 +59,8 @@ pub struct GitOptions {
 /// What every git mode needs besides the repository.
 pub struct Ctx<'a> {
     pub det: &'a Detector,
+    /// The repository's packs, checked before libgit2 reads an object from them.
+    pub packs: pack::single::PackReader,
     pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
@@ -78,6 +81,7 @@ impl Ctx<'_> {
             threads: self.opts.threads,
             progress: self.progress,
             describe,
+            packs: &self.packs,
         }
     }
 }
@@ -89,7 +93,8 @@ pub fn scan(
     progress: &Progress,
 ) -> Result<(Vec<Finding>, Stats)> {
     let repo = open(&opts.repo)?;
-    let ctx = Ctx { det, now, opts, progress };
+    let packs = pack::single::PackReader::open(repo.path());
+    let ctx = Ctx { det, packs, now, opts, progress };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),

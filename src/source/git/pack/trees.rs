@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use git2::{ObjectType, Oid, Repository};
 
 use super::layout::TREE;
-use super::resolve::Visitor;
+use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
 use crate::source::git::tree::Paths;
 
@@ -148,10 +148,9 @@ impl Visitor for TreeVisitor<'_> {
         self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep);
     }
 
-    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize) {
-        self.ctx
-            .progress
-            .warn(&format!("cannot decode pack tree {oid}: {why:#}; paths under it are not placed"));
+    fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
+        let (_, msg) = super::lost_message(oid, why, lost, "paths under it are not placed");
+        self.ctx.progress.warn(&msg);
         self.unreadable += lost as u64;
     }
 }
