@@ -215,7 +215,7 @@ fn a_tag_pointing_straight_at_a_blob_or_tree_is_history() {
     t.repo.tag_lightweight("t1", &t.repo.find_object(tree, None).unwrap(), false).unwrap();
     for packed in [false, true] {
         if packed {
-            t.pack_with_libgit2();
+            assert!(t.pack_with_git(), "git repack"); // keeps what only tags reach
         }
         let (p, _) = engines_agree(t.path(), &[]);
         assert_eq!(p.code, 1, "{}", p.stderr);
@@ -257,5 +257,74 @@ fn stderr_on_a_full_device_never_panics() {
         cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
         let code = cmd.status().unwrap().code().unwrap_or(-1);
         assert!(matches!(code, 0..=2), "{args:?}: exit {code}");
+    }
+}
+
+/// `levels` trees, each holding the one below `fanout` times; the bottom one holds `leaf`
+/// `fanout` times. Returns the top tree.
+fn bomb(t: &TestRepo, levels: usize, fanout: usize, leaf: Oid) -> Oid {
+    let odb = t.repo.odb().unwrap();
+    let names: Vec<String> = (0..fanout).map(|i| format!("f{i}")).collect();
+    let entries: Vec<(&str, &str, Oid)> = names.iter().map(|n| ("100644", n.as_str(), leaf)).collect();
+    let mut tree = odb.write(ObjectType::Tree, &tree_bytes(&entries)).unwrap();
+    for _ in 0..levels {
+        let entries: Vec<(&str, &str, Oid)> = names.iter().map(|n| ("40000", n.as_str(), tree)).collect();
+        tree = odb.write(ObjectType::Tree, &tree_bytes(&entries)).unwrap();
+    }
+    tree
+}
+
+#[test]
+fn a_git_bomb_is_capped_per_commit_and_the_rest_of_history_is_scanned() {
+    let mut rng = Rng::new(1308);
+    let (k1, k2) = (rng.lfk(), rng.lfk());
+    let t = TestRepo::new();
+    let base = t.commit(Some("refs/heads/main"), &[("README", "hi\n")], &[], "base");
+    let leaf = t.repo.blob(format!("token = {k1}\n").as_bytes()).unwrap();
+    let top = bomb(&t, 10, 10, leaf); // 10^11 paths from 11 objects
+    let boom = t.commit_tree(Some("refs/heads/main"), top, &[base], "bomb");
+    let mut tb = t.repo.treebuilder(Some(&t.repo.find_tree(top).unwrap())).unwrap();
+    tb.insert("other.env", t.repo.blob(format!("K={k2}\n").as_bytes()).unwrap(), 0o100644).unwrap();
+    let after = tb.write().unwrap();
+    t.commit_tree(Some("refs/heads/main"), after, &[boom], "after");
+    t.head_to("refs/heads/main");
+    for packed in [false, true] {
+        if packed {
+            t.pack_with_libgit2();
+        }
+        let (p, o) = engines_agree(t.path(), &[]);
+        let r = capped(t.path(), &["git", ".", "--range", &format!("{base}..HEAD")]);
+        for r in [&p, &o, &r] {
+            assert_eq!(r.code, 1, "{}", r.stderr);
+            assert!(r.stderr.contains(&format!("commit {boom}: tree expansion capped")), "{}", r.stderr);
+            assert!(r.stderr.contains("git bomb") && skipped(r, "capped") > 0, "{}", r.stderr);
+            let got = findings(&r.json());
+            assert!(got.iter().any(|f| f["path"] == "other.env"), "the rest of history is scanned");
+            assert!(got.len() <= 1 + 10 * 256, "{} findings", got.len());
+        }
+    }
+}
+
+#[test]
+fn a_tree_nested_past_the_depth_cap_is_a_counted_warning() {
+    let key = Rng::new(1309).lfk();
+    let t = TestRepo::new();
+    let odb = t.repo.odb().unwrap();
+    let leaf = t.repo.blob(format!("token = {key}\n").as_bytes()).unwrap();
+    let mut tree = odb.write(ObjectType::Tree, &tree_bytes(&[("100644", "k.env", leaf)])).unwrap();
+    for _ in 0..5000 {
+        tree = odb.write(ObjectType::Tree, &tree_bytes(&[("40000", "d", tree)])).unwrap();
+    }
+    let c = t.commit_tree(Some("refs/heads/main"), tree, &[], "deep");
+    t.head_to("refs/heads/main");
+    let (p, o) = engines_agree(t.path(), &[]);
+    for r in [&p, &o] {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("commit {c}")) && r.stderr.contains("deeper than"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(skipped(r, "capped"), 1, "{}", r.stderr);
     }
 }

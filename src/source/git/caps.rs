@@ -57,8 +57,8 @@ impl Budget {
         self.deep + self.repeated + self.over_paths
     }
 
-    /// The warning for commit `commit`, if anything was left out.
-    pub fn warning(&self, commit: Oid) -> Option<String> {
+    /// The warning for `what` (e.g. "commit 1234…"), if anything was left out.
+    pub fn warning(&self, what: &str) -> Option<String> {
         if self.left_out() == 0 {
             return None;
         }
@@ -75,10 +75,7 @@ impl Budget {
         if self.over_paths > 0 {
             why.push(format!("{} trees past {MAX_PATHS} entries", self.over_paths));
         }
-        Some(format!(
-            "commit {commit}: tree expansion capped: {}; their paths are not reported",
-            why.join(", ")
-        ))
+        Some(format!("{what}: tree expansion capped: {}; their paths are not reported", why.join(", ")))
     }
 }
 
@@ -96,8 +93,8 @@ mod tests {
         b.entries(MAX_PATHS as usize);
         assert!(!b.expand(Oid::from_bytes(&[3; 20]).unwrap(), 1));
         assert_eq!((b.repeated, b.deep, b.over_paths), (1, 1, 1));
-        let w = b.warning(t).unwrap();
+        let w = b.warning(&format!("commit {t}")).unwrap();
         assert!(w.contains(&t.to_string()) && w.contains("git bomb") && w.contains("deeper"), "{w}");
-        assert!(Budget::default().warning(t).is_none());
+        assert!(Budget::default().warning("commit x").is_none());
     }
 }

@@ -42,7 +42,7 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
         let objects = tree::Objects { repo, packs: &ctx.packs };
         let (tree, walks) = (node.tree, (&mut paths, &mut walked, &mut budget));
         added_by(&objects, walks, tree, &parent_trees, i as u32, &mut occurrences);
-        walked.note_caps(&budget, node.oid);
+        walked.note_caps(&budget, &format!("commit {}", node.oid));
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);

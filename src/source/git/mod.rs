@@ -7,11 +7,12 @@
 //! at the same path is one finding, at its oldest occurrence.
 
 mod blobs;
-mod caps;
+pub mod caps;
 mod changes;
 mod history;
 mod order;
 pub mod pack;
+mod tags;
 pub mod tree;
 
 use std::collections::HashMap;

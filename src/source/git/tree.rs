@@ -75,9 +75,9 @@ pub struct Walked {
 }
 
 impl Walked {
-    /// Keep `budget`'s warning for `commit`, if its walk hit a cap.
-    pub fn note_caps(&mut self, budget: &Budget, commit: Oid) {
-        if let Some(w) = budget.warning(commit) {
+    /// Keep `budget`'s warning for `what` (a commit or a tag), if its walk hit a cap.
+    pub fn note_caps(&mut self, budget: &Budget, what: &str) {
+        if let Some(w) = budget.warning(what) {
             self.capped.push((w, budget.left_out()));
         }
     }

@@ -24,6 +24,7 @@ use git2::{Oid, Repository};
 pub use self::layout::BLOB;
 use self::layout::{BROKEN, Layout, TREE};
 use self::resolve::{Lost, Pack, Visitor};
+use super::caps::Budget;
 use super::tree::Paths;
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
@@ -96,7 +97,8 @@ impl Store {
     }
 
     /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
-    /// commits' root trees, oldest first); also the number of trees that could not be read.
+    /// commits' root trees, oldest first); also the number of trees that could not be read,
+    /// and the budgets of the roots whose walk hit a cap.
     pub fn place(
         &self,
         repo: &Repository,
@@ -104,7 +106,7 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (HashMap<(Oid, u32), u32>, u64) {
+    ) -> (HashMap<(Oid, u32), u32>, u64, Vec<(u32, Budget)>) {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
@@ -126,7 +128,8 @@ impl Store {
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
         let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        (graph.place(roots, paths), unreadable)
+        let (first, capped) = graph.place(roots, paths);
+        (first, unreadable, capped)
     }
 }
 
