@@ -58,6 +58,16 @@ pub fn render(findings: &[Finding]) -> String {
     text
 }
 
+/// Why `text` is not a baseline, by position only (never quoting the file).
+fn not_a_baseline(path: &Path, text: &str, e: &serde_json::Error) -> anyhow::Error {
+    let shape = match text.trim_start().as_bytes().first() {
+        Some(b'[') => " (a JSON array: another scanner's baseline, e.g. gitleaks'?)".to_string(),
+        _ if e.is_syntax() || e.is_eof() => format!(" (not JSON: line {}, column {})", e.line(), e.column()),
+        _ => format!(" (line {}, column {})", e.line(), e.column()),
+    };
+    anyhow::anyhow!("'{}' is not a loftyscan baseline{shape}; write one with --baseline-out", path.display())
+}
+
 /// A loaded baseline, remembering which entries matched.
 pub struct Baseline {
     entries: BTreeMap<(String, String, String), Entry>,
@@ -68,8 +78,7 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline '{}'", path.display()))?;
-        let file: File = serde_json::from_str(&text)
-            .with_context(|| format!("'{}' is not a loftyscan baseline", path.display()))?;
+        let file: File = serde_json::from_str(&text).map_err(|e| not_a_baseline(path, &text, &e))?;
         if file.version != VERSION {
             bail!(
                 "baseline '{}' has version {}; this loftyscan reads version {VERSION}",

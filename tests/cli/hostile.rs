@@ -328,3 +328,39 @@ fn a_tree_nested_past_the_depth_cap_is_a_counted_warning() {
         assert_eq!(skipped(r, "capped"), 1, "{}", r.stderr);
     }
 }
+
+#[test]
+fn messages_say_what_is_wrong() {
+    let t = TestRepo::new();
+    t.commit(Some("refs/heads/main"), &[("a.txt", "x\n")], &[], "init");
+    t.head_to("refs/heads/main");
+    let gl = t.path().join("gl.json");
+    std::fs::write(&gl, r#"[{"Description":"Secret Text","RuleID":"generic"}]"#).unwrap();
+    let r = run(bin().current_dir(t.path()).args(["dir", "a.txt", "--no-progress", "--baseline", "gl.json"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a loftyscan baseline") && r.stderr.contains("gitleaks"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Secret Text") && !r.stderr.contains("invalid type"), "{}", r.stderr);
+
+    let r = run(bin().current_dir(t.path()).args([
+        "git",
+        ".",
+        "--no-progress",
+        "--range",
+        "HEAD^{/nothing}..HEAD",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("matched nothing") && !r.stderr.contains("(no error)"), "{}", r.stderr);
+
+    std::fs::write(t.path().join(".git/index"), b"garbage, not an index at all").unwrap();
+    let r = run(bin().current_dir(t.path()).args(["git", ".", "--no-progress", "--staged"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("corrupt"), "{}", r.stderr);
+
+    // A zip entry name with a tab: shown escaped once (`\t`), not twice (`\\t`).
+    let key = Rng::new(1310).lfk();
+    let z = zip(&[("a\tb.env", format!("K={key}\n").as_bytes(), true)], None);
+    std::fs::write(t.path().join("k.zip"), z).unwrap();
+    let r = run(bin().current_dir(t.path()).args(["dir", "k.zip", "--no-progress", "--color", "never"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("k.zip!a\\tb.env") && !r.stdout.contains("a\\\\tb"), "{}", r.stdout);
+}

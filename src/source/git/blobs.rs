@@ -137,7 +137,7 @@ fn too_large<T>(job: &BlobJob, stats: &mut Stats, oid: Oid, size: u64) -> Option
         human_bytes(size),
         human_bytes(job.max_size)
     );
-    job.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
+    job.progress.warn(&msg); // the path is escaped already, the rest is ours
     stats.skip(SkipReason::TooLarge);
     None
 }
@@ -149,7 +149,8 @@ fn place(job: &BlobJob, oid: Oid) -> String {
 }
 
 fn unreadable(job: &BlobJob, stats: &mut Stats, oid: Oid, why: &str) {
-    let msg = format!("cannot read blob {oid}{}: {why}; not scanned", place(job, oid));
-    job.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
+    // The path is escaped already (escaped once); the reason may come from libgit2.
+    let why = crate::finding::escape_bytes(why.as_bytes());
+    job.progress.warn(&format!("cannot read blob {oid}{}: {why}; not scanned", place(job, oid)));
     stats.skip(SkipReason::Unreadable);
 }

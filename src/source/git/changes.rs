@@ -24,9 +24,10 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
         _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
     };
     let rev = |r: &str| {
-        repo.revparse_single(r)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| anyhow::anyhow!("--range: unknown revision '{r}' ({})", e.message()))
+        repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map_err(|e| match e.message() {
+            "" | "no error" | "(no error)" => anyhow::anyhow!("--range: revision '{r}' matched nothing"),
+            m => anyhow::anyhow!("--range: unknown revision '{r}' ({m})"),
+        })
     };
     let (from, to) = (rev(a)?, rev(b)?);
     let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
@@ -81,7 +82,12 @@ fn added_by(
 /// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
 /// database as staged (never the working tree). Works before the first commit.
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let index = repo.index().context("cannot read the index")?;
+    let index = repo.index().map_err(|e| match repo.path().join("index").is_file() {
+        true => {
+            anyhow::anyhow!("the index '.git/index' is corrupt ({}); `git reset` rebuilds it", e.message())
+        }
+        false => anyhow::anyhow!("cannot read the index ({})", e.message()),
+    })?;
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
         Err(_) => None, // no commit yet: everything staged is new
