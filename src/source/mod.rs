@@ -6,6 +6,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod pseudo;
 pub mod stdin;
 
 use std::collections::BTreeMap;

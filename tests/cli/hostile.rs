@@ -364,3 +364,20 @@ fn messages_say_what_is_wrong() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("k.zip!a\\tb.env") && !r.stdout.contains("a\\\\tb"), "{}", r.stdout);
 }
+
+/// `dir` on /proc: pseudo-files are read without blocking and at most 1 MiB each (here
+/// the scanner's own environment, made 1.2 MB long).
+#[test]
+fn dir_on_proc_is_bounded() {
+    let mut cmd = bin();
+    for i in 0..12 {
+        cmd.env(format!("LOFTYSCAN_TEST_PAD_{i}"), "x".repeat(100_000));
+    }
+    cmd.timeout(Duration::from_secs(60));
+    let r = run(cmd.args(["dir", "/proc/self/environ", "/proc/self/status", "--no-progress", "--format", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("pseudo-file") && r.stderr.contains("environ"), "{}", r.stderr);
+    assert_eq!(skipped(&r, "capped"), 1, "{}", r.stderr);
+    let r = run(bin().timeout(Duration::from_secs(60)).args(["dir", "/proc/self", "--no-progress"]));
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+}
