@@ -374,7 +374,14 @@ fn dir_on_proc_is_bounded() {
         cmd.env(format!("LOFTYSCAN_TEST_PAD_{i}"), "x".repeat(100_000));
     }
     cmd.timeout(Duration::from_secs(60));
-    let r = run(cmd.args(["dir", "/proc/self/environ", "/proc/self/status", "--no-progress", "--format", "json"]));
+    let r = run(cmd.args([
+        "dir",
+        "/proc/self/environ",
+        "/proc/self/status",
+        "--no-progress",
+        "--format",
+        "json",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("pseudo-file") && r.stderr.contains("environ"), "{}", r.stderr);
     assert_eq!(skipped(&r, "capped"), 1, "{}", r.stderr);

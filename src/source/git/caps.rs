@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use git2::Oid;
+pub use git2::Oid;
 
 /// A tree deeper than this (git's own `core.maxTreeDepth` default) is not expanded.
 pub const MAX_TREE_DEPTH: usize = 4096;

@@ -210,47 +210,51 @@ impl<'a> Window<'a> {
     }
 
     fn header(&mut self, off: u64) -> Result<Header> {
-        let b = self.at(off)?;
-        let mut i = 0;
-        let mut c = *b.first().context("pack ends early")?;
-        let kind = (c >> 4) & 7;
-        let mut size = (c & 15) as u64;
-        let mut shift = 4;
-        while c & 0x80 != 0 {
-            i += 1;
-            c = *b.get(i).context("pack ends early")?;
-            size |= ((c & 0x7f) as u64).checked_shl(shift).context("object size overflows")?;
-            shift += 7;
-        }
-        i += 1;
-        let base = match kind {
-            COMMIT | TREE | BLOB | TAG => Base::None,
-            OFS_DELTA => {
-                let mut c = *b.get(i).context("pack ends early")?;
-                let mut rel = (c & 0x7f) as u64;
-                while c & 0x80 != 0 {
-                    i += 1;
-                    c = *b.get(i).context("pack ends early")?;
-                    if rel >= 1 << 56 {
-                        bail!("delta offset overflows");
-                    }
-                    rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
-                }
-                i += 1;
-                if rel == 0 {
-                    bail!("delta is its own base");
-                }
-                Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
-            }
-            REF_DELTA => {
-                let id = b.get(i..i + 20).context("pack ends early")?;
-                i += 20;
-                Base::Id(Oid::from_bytes(id).expect("20 bytes"))
-            }
-            k => bail!("object type {k} is reserved or unknown"),
-        };
-        Ok(Header { kind, size, base, len: i })
+        parse_header(self.at(off)?, off)
     }
+}
+
+/// The object header in `b`, the bytes of a pack from offset `off` on.
+pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
+    let mut i = 0;
+    let mut c = *b.first().context("pack ends early")?;
+    let kind = (c >> 4) & 7;
+    let mut size = (c & 15) as u64;
+    let mut shift = 4;
+    while c & 0x80 != 0 {
+        i += 1;
+        c = *b.get(i).context("pack ends early")?;
+        size |= ((c & 0x7f) as u64).checked_shl(shift).context("object size overflows")?;
+        shift += 7;
+    }
+    i += 1;
+    let base = match kind {
+        COMMIT | TREE | BLOB | TAG => Base::None,
+        OFS_DELTA => {
+            let mut c = *b.get(i).context("pack ends early")?;
+            let mut rel = (c & 0x7f) as u64;
+            while c & 0x80 != 0 {
+                i += 1;
+                c = *b.get(i).context("pack ends early")?;
+                if rel >= 1 << 56 {
+                    bail!("delta offset overflows");
+                }
+                rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
+            }
+            i += 1;
+            if rel == 0 {
+                bail!("delta is its own base");
+            }
+            Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
+        }
+        REF_DELTA => {
+            let id = b.get(i..i + 20).context("pack ends early")?;
+            i += 20;
+            Base::Id(Oid::from_bytes(id).expect("20 bytes"))
+        }
+        k => bail!("object type {k} is reserved or unknown"),
+    };
+    Ok(Header { kind, size, base, len: i })
 }
 
 /// `pread` until `buf` is full or the file ends; returns the bytes read.

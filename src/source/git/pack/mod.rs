@@ -8,7 +8,7 @@
 
 pub mod delta;
 pub mod index;
-mod layout;
+pub mod layout;
 pub mod resolve;
 pub mod single;
 pub mod trees;
