@@ -16,6 +16,9 @@ pub const MAX_SAME_TREE: u32 = 256;
 /// Tree entries one commit's walk may visit.
 pub const MAX_PATHS: u64 = 1 << 20;
 
+/// Each (blob, path) pair's first position in the walk order.
+pub type FirstSeen = HashMap<(Oid, u32), u32>;
+
 /// One commit's expansion budget.
 #[derive(Default)]
 pub struct Budget {

@@ -125,6 +125,10 @@ impl Layout {
         self.child_list = list;
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.base.is_empty()
+    }
+
     pub fn len(&self) -> usize {
         self.base.len()
     }

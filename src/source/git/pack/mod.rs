@@ -106,7 +106,7 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (HashMap<(Oid, u32), u32>, u64, Vec<(u32, Budget)>) {
+    ) -> (super::caps::FirstSeen, u64, Vec<(u32, Budget)>) {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };

@@ -14,7 +14,7 @@ use git2::{ObjectType, Oid, Repository};
 use super::layout::TREE;
 use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
-use crate::source::git::caps::Budget;
+use crate::source::git::caps::{Budget, FirstSeen};
 use crate::source::git::tree::Paths;
 
 #[derive(Default)]
@@ -100,7 +100,7 @@ impl Graph {
     /// Walk each commit's root tree (in `roots` order) through marked trees only, within
     /// the expansion caps; gives each (blob, path) pair's first position, and the budgets
     /// of the roots whose walk hit a cap.
-    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> (HashMap<(Oid, u32), u32>, Vec<(u32, Budget)>) {
+    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> (FirstSeen, Vec<(u32, Budget)>) {
         let marks = self.marks();
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
         let (mut first, mut capped) = (HashMap::new(), Vec::new());
