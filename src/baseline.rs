@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::config::safe::{self, BASELINE_CAP};
@@ -59,6 +59,16 @@ pub fn render(findings: &[Finding]) -> String {
     text
 }
 
+/// Why `text` is not a baseline, by position only (never quoting the file).
+fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Error {
+    let shape = match text.trim_start().as_bytes().first() {
+        Some(b'[') => " (a JSON array: another scanner's baseline, e.g. gitleaks'?)".to_string(),
+        _ if e.is_syntax() || e.is_eof() => format!(" (not JSON: line {}, column {})", e.line(), e.column()),
+        _ => format!(" (line {}, column {})", e.line(), e.column()),
+    };
+    anyhow::anyhow!("'{name}' is not a loftyscan baseline{shape}; write one with --baseline-out")
+}
+
 /// A loaded baseline, remembering which entries matched.
 pub struct Baseline {
     entries: BTreeMap<(String, String, String), Entry>,
@@ -81,9 +91,7 @@ impl Baseline {
     /// A `redacted` field that does not look like a redaction (a raw key pasted in) is
     /// replaced by `…`, so the tool never echoes it.
     pub fn parse(name: &str, text: &str) -> Result<Baseline> {
-        let file: File = serde_json::from_str(text)
-            .map_err(|e| safe::json_error(name, &e))
-            .with_context(|| format!("'{name}' is not a loftyscan baseline"))?;
+        let file: File = serde_json::from_str(text).map_err(|e| not_a_baseline(name, text, &e))?;
         if file.version != VERSION {
             bail!("baseline '{name}' has version {}; this loftyscan reads version {VERSION}", file.version);
         }

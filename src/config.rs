@@ -119,8 +119,7 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     };
     let (settings_from, settings_changes) = base.map_or((None, Vec::new()), |b| (Some(b.from), b.changes));
     let format = c.format.or(file.as_ref().and_then(|f| f.format)).unwrap_or(Format::Text);
-    let threads =
-        c.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let threads = threads(c.threads);
     let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match c.color {
         ColorChoice::Always => true,
@@ -268,6 +267,26 @@ pub fn parse_seconds(s: &str) -> Result<f64, String> {
         Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
         _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
     }
+}
+
+/// Most worker threads `-j` gets: 4× the CPUs, at most 256 (more only costs memory and
+/// thread start-up, and thousands of threads fail to spawn).
+pub fn max_threads(cpus: usize) -> usize {
+    (cpus.saturating_mul(4)).clamp(1, 256)
+}
+
+/// `-j N` (default: the CPUs), clamped to [`max_threads`] with a note on stderr.
+fn threads(asked: Option<u16>) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(n) = asked.map(usize::from) else { return cpus.min(max_threads(cpus)) };
+    let max = max_threads(cpus);
+    if n > max {
+        crate::guard::eprint_line(&format!(
+            "loftyscan: note: -j {n} is over the ceiling of {max} (4 x {cpus} CPUs, at most 256): using {max}"
+        ));
+        return max;
+    }
+    n
 }
 
 #[cfg(test)]

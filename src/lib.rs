@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod finding;
+pub mod guard;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use loftyscan::{cli, config, pipeline};
+use loftyscan::{cli, config, guard, pipeline};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -23,12 +23,26 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("LOFTYSCAN_TRACE", "1") };
     }
     let found = cli.common.exit_code;
-    match config::resolve(cli).and_then(pipeline::run) {
-        Ok(pipeline::Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(pipeline::Outcome::Found) => ExitCode::from(found),
-        Err(e) => {
-            eprintln!("loftyscan: error: {}", loftyscan::finding::escape_controls(&format!("{e:#}")));
+    guard::install();
+    let outcome = guard::isolate(|| config::resolve(cli).and_then(pipeline::run));
+    let internal = guard::internal_errors();
+    if internal > 0 {
+        // A panic is a bug met on some input: the scan may be incomplete, so never 0 or 1.
+        guard::eprint_line(&format!(
+            "loftyscan: error: {internal} internal error(s); the scan may be incomplete (exit 2)"
+        ));
+        return ExitCode::from(2);
+    }
+    match outcome {
+        Some(Ok(pipeline::Outcome::Clean)) => ExitCode::SUCCESS,
+        Some(Ok(pipeline::Outcome::Found)) => ExitCode::from(found),
+        Some(Err(e)) => {
+            guard::eprint_line(&format!(
+                "loftyscan: error: {}",
+                loftyscan::finding::escape_controls(&format!("{e:#}"))
+            ));
             ExitCode::from(2)
         }
+        None => ExitCode::from(2),
     }
 }

@@ -97,7 +97,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         .context("cannot write the report")?;
     out.commit()?;
     if cfg.output.is_some() && !cfg.quiet {
-        eprintln!("{}", report::text::summary_line(&rep));
+        crate::guard::eprint_line(&report::text::summary_line(&rep));
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");

@@ -147,5 +147,8 @@ pub fn trace(phase: &str) {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
         .unwrap_or_default();
-    eprintln!("loftyscan: trace: {:>8.3} s  peak RSS {rss:>12}  {phase}", start.elapsed().as_secs_f64());
+    crate::guard::eprint_line(&format!(
+        "loftyscan: trace: {:>8.3} s  peak RSS {rss:>12}  {phase}",
+        start.elapsed().as_secs_f64()
+    ));
 }

@@ -181,7 +181,8 @@ fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &
                 left -= bytes.len() as u64;
                 let mut hits = Vec::new();
                 stream::scan_bytes_at(det, &bytes, depth + 1, &mut inner, &mut hits);
-                tag(hits, &name, Encoding::Zip, out);
+                // Reports escape the entry when they print it: tag it unescaped (escaped once).
+                tag(hits, &String::from_utf8_lossy(&e.name), Encoding::Zip, out);
             }
             Err(err) => sc.notice(NoticeKind::Corrupt, format!("zip entry '{name}': {err:#}; not scanned")),
         }

@@ -220,8 +220,25 @@ impl Visitor<'_> {
             }
         }
         self.hits.clear();
-        let result =
-            File::open(path).and_then(|f| scan_reader(self.det, f, &mut self.scratch, &mut self.hits));
+        let mut pseudo = false;
+        let result = File::open(path).and_then(|f| {
+            pseudo = super::pseudo::is_pseudo(&f);
+            if !pseudo {
+                return scan_reader(self.det, f, &mut self.scratch, &mut self.hits);
+            }
+            super::pseudo::set_nonblocking(&f);
+            let limited = std::io::Read::take(f, super::pseudo::PSEUDO_MAX + 1);
+            scan_reader(self.det, limited, &mut self.scratch, &mut self.hits)
+        });
+        if pseudo && result.as_ref().is_ok_and(|&n| n > super::pseudo::PSEUDO_MAX) {
+            let max = super::pseudo::PSEUDO_MAX >> 20;
+            let msg = format!(
+                "'{}' is a kernel pseudo-file that goes on past {max} MiB: the rest is not scanned",
+                shown.escaped()
+            );
+            self.progress.warn(&msg);
+            self.stats.skip(SkipReason::Capped);
+        }
         match result {
             Ok(n) => {
                 self.stats.files += 1;

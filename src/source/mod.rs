@@ -8,6 +8,7 @@ pub mod fs;
 pub mod git;
 mod ignored;
 pub mod names;
+pub mod pseudo;
 pub mod stdin;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,9 @@ pub enum SkipReason {
     CorruptArchive,
     /// A file or directory `dir` left out by `.gitignore`, `.ignore` or git's excludes.
     Ignored,
+    /// Past a cap on hostile repository shapes: tree expansion paths or depth (git
+    /// bombs), delta chain depth or bytes (a warning names the commit or object).
+    Capped,
 }
 
 impl SkipReason {
@@ -50,6 +54,7 @@ impl SkipReason {
             SkipReason::ArchiveLimit => "archive part over a limit",
             SkipReason::CorruptArchive => "corrupt archive part",
             SkipReason::Ignored => "ignored by .gitignore/.ignore (--no-ignore scans them)",
+            SkipReason::Capped => "past a repository cap",
         }
     }
     pub fn key(self) -> &'static str {
@@ -62,6 +67,7 @@ impl SkipReason {
             SkipReason::ArchiveLimit => "archive_limit",
             SkipReason::CorruptArchive => "corrupt_archive",
             SkipReason::Ignored => "ignored",
+            SkipReason::Capped => "capped",
         }
     }
 }

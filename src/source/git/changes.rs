@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 
+use super::caps::Budget;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
 use crate::finding::{Finding, Provenance};
@@ -27,7 +28,11 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
         let parent_trees: Vec<Oid> =
             node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
         cut |= parent_trees.len() < node.parents.len() || (node.parents.is_empty() && repo.is_shallow());
-        added_by(repo, &mut paths, &mut walked, node.tree, &parent_trees, i as u32, &mut occurrences);
+        let mut budget = Budget::default();
+        let objects = tree::Objects { repo, packs: &ctx.packs };
+        let (tree, walks) = (node.tree, (&mut paths, &mut walked, &mut budget));
+        added_by(&objects, walks, tree, &parent_trees, i as u32, &mut occurrences);
+        walked.note_caps(&budget, &format!("commit {}", node.oid));
     }
     if cut && repo.is_shallow() {
         ctx.progress.warn(super::history::SHALLOW_RANGE);
@@ -42,9 +47,8 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
 /// The blobs commit tree `tree` put at paths where none of its parents had them: changed
 /// relative to every parent (a merge adds only what no side had).
 fn added_by(
-    repo: &Repository,
-    paths: &mut Paths,
-    walked: &mut Walked,
+    objects: &tree::Objects,
+    (paths, walked, budget): (&mut Paths, &mut Walked, &mut Budget),
     tree: Oid,
     parents: &[Oid],
     order: u32,
@@ -54,7 +58,7 @@ fn added_by(
     let sides: Vec<Option<Oid>> =
         if parents.is_empty() { vec![None] } else { parents.iter().map(|&p| Some(p)).collect() };
     for side in &sides {
-        tree::changes(repo, paths, tree, *side, walked, &mut |c| {
+        tree::changes(objects, paths, (tree, *side), walked, budget, &mut |c| {
             let slot = per_path.entry(c.path).or_insert((c.blob, Vec::new(), 0));
             slot.1.extend(c.old);
             slot.2 += 1;
@@ -71,7 +75,12 @@ fn added_by(
 /// database as staged (never the working tree). Works before the first commit. The index
 /// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let index = repo.index().context("cannot read the index")?;
+    let index = repo.index().map_err(|e| match repo.path().join("index").is_file() {
+        true => {
+            anyhow::anyhow!("the index '.git/index' is corrupt ({}); `git reset` rebuilds it", e.message())
+        }
+        false => anyhow::anyhow!("cannot read the index ({})", e.message()),
+    })?;
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
         Err(_) => None, // no commit yet: everything staged is new

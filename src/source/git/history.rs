@@ -10,13 +10,17 @@
 //! every (blob, path) pair is met at its first commit and identical subtrees are skipped.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+use super::caps::Budget;
+use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, Occurrence, blobs, order, pack};
-use crate::finding::{Finding, Provenance};
+
+use crate::finding::{CommitInfo, Finding, Provenance};
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
@@ -57,27 +61,47 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     }
     let commits = ordered_commits(repo, ctx)?;
     stats.commits = Some(commits.len() as u64);
-    let roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
+    let tags = tags::roots(repo);
+    let n = commits.len();
+    let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
+    // A tagged blob is its own root: it gets no tree slot (an id no tree has).
+    roots.extend(tags.iter().map(|t| if t.is_tree { t.target } else { Oid::ZERO_SHA1 }));
     let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     let mut paths = Paths::new();
-    let (first, unreadable) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    let (mut first, unreadable, capped) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
+        first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
+    }
+    let any_capped = !capped.is_empty();
+    for (order, budget) in capped {
+        let what = match (order as usize).checked_sub(n) {
+            None => format!("commit {}", commits[order as usize].oid),
+            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
+        };
+        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
+        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
+    }
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
     let unplaced = hit_ids.len() - placed.len();
-    if unplaced > 0 {
+    if unplaced > 0 && any_capped {
+        ctx.progress.note(&format!("{unplaced} blob(s) with secrets are only past a cap (see the warnings)"));
+    } else if unplaced > 0 {
         ctx.progress.note(&format!(
-            "{unplaced} blob(s) with secrets are in no commit reachable from a ref (dangling objects): not reported"
+            "{unplaced} blob(s) with secrets are reachable from no ref (dangling objects): not reported; \
+             `git fsck --unreachable` lists them"
         ));
     }
-    Ok((finish(ctx, &commits, &paths, &first, &all.hits), stats))
+    Ok((finish(ctx, &infos(&commits, &tags), &paths, &first, &all.hits), stats))
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let commits = ordered_commits(repo, ctx)?;
-    let w = walk(repo, ctx, &commits);
+    let tags = tags::roots(repo);
+    let w = walk(repo, ctx, &commits, &tags);
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
@@ -92,7 +116,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
-    Ok((finish(ctx, &commits, &w.paths, &w.first, &scanned.hits), stats))
+    Ok((finish(ctx, &infos(&commits, &tags), &w.paths, &w.first, &scanned.hits), stats))
 }
 
 /// Every commit reachable from any ref, unordered.
@@ -122,7 +146,7 @@ struct Walk {
     blob_path: HashMap<Oid, u32>,
 }
 
-fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Walk {
+fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], tags: &[TagRoot]) -> Walk {
     let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
     let mut w = Walk {
         paths: Paths::new(),
@@ -131,27 +155,57 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Walk {
         blobs: Vec::new(),
         blob_path: HashMap::new(),
     };
+    let objects = tree::Objects { repo, packs: &ctx.packs };
     for (order, node) in commits.iter().enumerate() {
         let parent_tree = node.parents.first().and_then(|p| tree_of.get(p)).copied();
         let Walk { paths, walked, first, blobs, blob_path } = &mut w;
-        tree::changes(repo, paths, node.tree, parent_tree, walked, &mut |c| {
+        let mut budget = Budget::default();
+        tree::changes(&objects, paths, (node.tree, parent_tree), walked, &mut budget, &mut |c| {
             first.entry((c.blob, c.path)).or_insert(order as u32);
             blob_path.entry(c.blob).or_insert_with(|| {
                 blobs.push(c.blob);
                 c.path
             });
         });
+        walked.note_caps(&budget, &format!("commit {}", node.oid));
         if order % 256 == 0 {
             ctx.progress.set_message(format!("{order} commits, {} blobs", w.blobs.len()));
+        }
+    }
+    for (k, t) in tags.iter().enumerate() {
+        let order = (commits.len() + k) as u32;
+        let Walk { paths, walked, first, blobs, blob_path } = &mut w;
+        let mut add = |blob: Oid, path: u32| {
+            first.entry((blob, path)).or_insert(order);
+            blob_path.entry(blob).or_insert_with(|| {
+                blobs.push(blob);
+                path
+            });
+        };
+        if t.is_tree {
+            let mut budget = Budget::default();
+            tree::changes(&objects, paths, (t.target, None), walked, &mut budget, &mut |c| {
+                add(c.blob, c.path)
+            });
+            walked.note_caps(&budget, &format!("tag {}", crate::finding::escape_bytes(t.refname.as_bytes())));
+        } else {
+            add(t.target, paths.intern_path(t.refname.as_bytes()));
         }
     }
     trace(&format!("history: trees walked, {} blobs, {} (blob, path) pairs", w.blobs.len(), w.first.len()));
     w
 }
 
+/// Provenance by order: the commits, then the tag roots.
+fn infos(commits: &[order::Node], tags: &[TagRoot]) -> Vec<Arc<CommitInfo>> {
+    let mut infos = super::infos(commits);
+    infos.extend(tags.iter().map(|t| t.info.clone()));
+    infos
+}
+
 fn finish(
     ctx: &Ctx,
-    commits: &[order::Node],
+    infos: &[Arc<CommitInfo>],
     paths: &Paths,
     first: &HashMap<(Oid, u32), u32>,
     hits: &HashMap<Oid, Vec<crate::detect::stream::Hit>>,
@@ -161,7 +215,6 @@ fn finish(
         .filter(|((blob, _), _)| hits.contains_key(blob))
         .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
         .collect();
-    let infos = super::infos(commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
     super::assemble(ctx, hits, &occurrences, paths, &provenance)
 }
@@ -171,10 +224,16 @@ pub fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
     for _ in &walked.submodules {
         stats.skip(SkipReason::Submodule);
     }
-    let unreadable: HashSet<_> = walked.unreadable.iter().collect();
-    for oid in unreadable {
-        ctx.progress
-            .warn(&format!("cannot read tree {oid}: missing or corrupt object; its files were not scanned"));
-        stats.skip(SkipReason::Unreadable);
+    let mut seen = HashSet::new();
+    for (oid, why) in &walked.unreadable {
+        if seen.insert(oid) {
+            let msg = format!("cannot read tree {oid}: {why}; its files were not scanned");
+            ctx.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
+            stats.skip(SkipReason::Unreadable);
+        }
+    }
+    for (warning, left_out) in &walked.capped {
+        ctx.progress.warn(warning);
+        *stats.skipped.entry(SkipReason::Capped).or_default() += left_out;
     }
 }

@@ -7,12 +7,14 @@
 //! at the same path is one finding, at its oldest occurrence.
 
 mod blobs;
+pub mod caps;
 mod changes;
 mod history;
 pub mod open;
 mod order;
 pub mod pack;
 pub mod revs;
+mod tags;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -61,6 +63,8 @@ pub struct GitOptions {
 /// What every git mode needs besides the repository.
 pub struct Ctx<'a> {
     pub det: &'a Detector,
+    /// The repository's packs, checked before libgit2 reads an object from them.
+    pub packs: pack::single::PackReader,
     pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
@@ -79,6 +83,7 @@ impl Ctx<'_> {
             threads: self.opts.threads,
             progress: self.progress,
             describe,
+            packs: &self.packs,
         }
     }
 }
@@ -90,7 +95,8 @@ pub fn scan(
     progress: &Progress,
 ) -> Result<(Vec<Finding>, Stats)> {
     let (repo, spec) = open::open(opts.repo.as_deref())?;
-    let ctx = Ctx { det, now, opts, progress, spec: &spec };
+    let packs = pack::single::PackReader::open(repo.path());
+    let ctx = Ctx { det, packs, now, opts, progress, spec: &spec };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),

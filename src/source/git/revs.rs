@@ -81,6 +81,9 @@ fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
         } else {
             ""
         };
-        anyhow!("--range: unknown revision '{rev}' ({}){shallow}", e.message())
+        match e.message() {
+            "" | "no error" | "(no error)" => anyhow!("--range: revision '{rev}' matched nothing"),
+            m => anyhow!("--range: unknown revision '{rev}' ({m}){shallow}"),
+        }
     })
 }

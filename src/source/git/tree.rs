@@ -11,6 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::caps::Budget;
+use super::pack::single::PackReader;
+
 /// Interned paths: id → (parent id, name). Id 0 is the root (empty path).
 #[derive(Default)]
 pub struct Paths {
@@ -65,30 +68,65 @@ pub struct Changed {
 pub struct Walked {
     /// Paths of gitlinks (submodules) seen among the changes: not followed.
     pub submodules: HashSet<u32>,
-    /// Trees that could not be read (missing or corrupt objects), by id.
-    pub unreadable: Vec<Oid>,
+    /// Trees that could not be read (missing or corrupt objects), by id, with why.
+    pub unreadable: Vec<(Oid, String)>,
+    /// Commits whose tree expansion hit a cap: the warning, and the trees left out.
+    pub capped: Vec<(String, u64)>,
+}
+
+impl Walked {
+    /// Keep `budget`'s warning for `what` (a commit or a tag), if its walk hit a cap.
+    pub fn note_caps(&mut self, budget: &Budget, what: &str) {
+        if let Some(w) = budget.warning(what) {
+            self.capped.push((w, budget.left_out()));
+        }
+    }
+}
+
+/// The repository's objects as the walks read them: libgit2, behind the pack check.
+pub struct Objects<'a> {
+    pub repo: &'a Repository,
+    pub packs: &'a PackReader,
+}
+
+impl Objects<'_> {
+    /// The tree `id`, or why it cannot be read (never a loop or a panic inside libgit2).
+    fn tree(&self, id: Oid) -> Result<git2::Tree<'_>, String> {
+        if let Some(why) = self.packs.check(&id) {
+            return Err(why);
+        }
+        match crate::guard::isolate(|| self.repo.find_tree(id)) {
+            Some(Ok(t)) => Ok(t),
+            Some(Err(e)) => Err(e.message().to_string()),
+            None => Err("libgit2 cannot parse it".into()),
+        }
+    }
 }
 
 /// Every blob of tree `new` that differs from `old` at the same path (all of them if `old`
-/// is `None`), passed to `each`.
+/// is `None`), passed to `each`, within `budget` (see [`super::caps`]).
 pub fn changes(
-    repo: &Repository,
+    objects: &Objects,
     paths: &mut Paths,
-    new: Oid,
-    old: Option<Oid>,
+    (new, old): (Oid, Option<Oid>),
     walked: &mut Walked,
+    budget: &mut Budget,
     each: &mut dyn FnMut(Changed),
 ) {
-    let mut stack = vec![(new, old, 0u32)];
-    while let Some((new, old, dir)) = stack.pop() {
-        if Some(new) == old {
+    let mut stack = vec![(new, old, 0u32, 0usize)];
+    while let Some((new, old, dir, depth)) = stack.pop() {
+        if Some(new) == old || !budget.expand(new, depth) {
             continue;
         }
-        let Ok(new_tree) = repo.find_tree(new) else {
-            walked.unreadable.push(new);
-            continue;
+        let new_tree = match objects.tree(new) {
+            Ok(t) => t,
+            Err(why) => {
+                walked.unreadable.push((new, why));
+                continue;
+            }
         };
-        let old_tree = old.and_then(|o| repo.find_tree(o).ok());
+        budget.entries(new_tree.len());
+        let old_tree = old.and_then(|o| objects.tree(o).ok());
         let (mut i, mut j) = (0, 0);
         while i < new_tree.len() {
             let e = new_tree.get(i).expect("index in range");
@@ -113,7 +151,9 @@ pub fn changes(
             }
             let old_same_kind = prev.filter(|p| p.1 == kind).map(|p| p.0);
             match kind {
-                Some(ObjectType::Tree) => stack.push((e.id(), old_same_kind, paths.child(dir, name))),
+                Some(ObjectType::Tree) => {
+                    stack.push((e.id(), old_same_kind, paths.child(dir, name), depth + 1))
+                }
                 Some(ObjectType::Blob) => {
                     each(Changed { path: paths.child(dir, name), blob: e.id(), old: old_same_kind })
                 }

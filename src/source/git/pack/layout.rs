@@ -18,6 +18,9 @@ pub const COMMIT: u8 = 1;
 pub const TREE: u8 = 2;
 pub const BLOB: u8 = 3;
 pub const TAG: u8 = 4;
+/// `kind` of an object whose header cannot be read (reserved type 5, a truncated pack,
+/// a base that is no object): never decoded; [`Layout::broken`] says why.
+pub const BROKEN: u8 = 0;
 const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 /// `base` of an object that is not a delta.
@@ -36,6 +39,10 @@ pub struct Layout {
     pub base: Vec<u32>,
     /// REF_DELTA bases outside this pack, by object.
     pub external: HashMap<u32, Oid>,
+    /// Why each [`BROKEN`] object cannot be read.
+    pub broken: HashMap<u32, String>,
+    /// Where the pack's data ends (before its checksum): no object is read past it.
+    pub data_end: u64,
     child_start: Vec<u32>,
     child_list: Vec<u32>,
 }
@@ -55,28 +62,39 @@ impl Layout {
             size: Vec::with_capacity(n),
             base: Vec::with_capacity(n),
             external: HashMap::new(),
+            broken: HashMap::new(),
+            data_end: pack_len.saturating_sub(20),
             child_start: Vec::new(),
             child_list: Vec::new(),
         };
         let mut window = Window::new(file);
         for (i, &off) in offsets.iter().enumerate() {
-            let end = offsets.get(i + 1).copied().unwrap_or(pack_len.saturating_sub(20));
-            let h = window.header(off).with_context(|| format!("bad object header at pack offset {off}"))?;
-            let base = match h.base {
-                Base::None => NO_BASE,
-                Base::Offset(b) => at(b).with_context(|| format!("delta at {off}: no object at {b}"))?,
-                Base::Id(oid) => match idx.find(&oid).and_then(|p| at(idx.offset(p))) {
-                    Some(b) => b,
-                    None => {
-                        l.external.insert(i as u32, oid);
-                        EXTERNAL
-                    }
-                },
+            let end = offsets.get(i + 1).copied().unwrap_or(l.data_end).min(l.data_end);
+            let header = window.header(off).and_then(|h| {
+                let base = match h.base {
+                    Base::None => NO_BASE,
+                    Base::Offset(b) => at(b).with_context(|| format!("delta base at {b} is no object"))?,
+                    Base::Id(oid) => match idx.find(&oid).and_then(|p| at(idx.offset(p))) {
+                        Some(b) => b,
+                        None => {
+                            l.external.insert(i as u32, oid);
+                            EXTERNAL
+                        }
+                    },
+                };
+                Ok((h, base))
+            });
+            let (kind, len, size, base) = match header {
+                Ok((h, base)) => (h.kind, h.len as u64, h.size, base),
+                Err(e) => {
+                    l.broken.insert(i as u32, format!("bad object header at pack offset {off}: {e:#}"));
+                    (BROKEN, 0, 0, NO_BASE)
+                }
             };
-            l.kind.push(h.kind);
-            l.start.push(off + h.len as u64);
-            l.end.push(end.max(off + h.len as u64));
-            l.size.push(h.size);
+            l.kind.push(kind);
+            l.start.push(off + len);
+            l.end.push(end.max(off + len));
+            l.size.push(size);
             l.base.push(base);
         }
         l.link();
@@ -107,6 +125,10 @@ impl Layout {
         self.child_list = list;
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.base.is_empty()
+    }
+
     pub fn len(&self) -> usize {
         self.base.len()
     }
@@ -121,6 +143,18 @@ impl Layout {
         (0..self.len() as u32).filter(|&i| matches!(self.base[i as usize], NO_BASE | EXTERNAL))
     }
 
+    /// Objects no root leads to: deltas whose chain of bases is a cycle, and the deltas
+    /// built on them. Never decoded (libgit2 would loop on them).
+    pub fn in_cycles(&self) -> Vec<u32> {
+        let mut reached = vec![false; self.len()];
+        let mut stack: Vec<u32> = self.roots().collect();
+        while let Some(j) = stack.pop() {
+            reached[j as usize] = true;
+            stack.extend_from_slice(self.children(j));
+        }
+        (0..self.len() as u32).filter(|&i| !reached[i as usize]).collect()
+    }
+
     /// Number of objects in the delta tree under `i`, `i` included.
     pub fn subtree_len(&self, i: u32) -> usize {
         let mut stack = vec![i];
@@ -133,18 +167,26 @@ impl Layout {
     }
 }
 
-enum Base {
+pub enum Base {
     None,
     Offset(u64),
     Id(Oid),
 }
 
-struct Header {
-    kind: u8,
-    size: u64,
-    base: Base,
+pub struct Header {
+    pub kind: u8,
+    pub size: u64,
+    pub base: Base,
     /// Header length in bytes (the zlib data follows).
-    len: usize,
+    pub len: usize,
+}
+
+/// The header of the object at `off` (one small read).
+pub fn header_at(file: &File, off: u64) -> Result<Header> {
+    let mut w = Window { file, buf: vec![0; 64], from: off };
+    let n = read_full(file, &mut w.buf, off)?;
+    w.buf.truncate(n);
+    w.header(off)
 }
 
 /// Sequential reads of a pack through a 1 MiB window.
@@ -172,47 +214,51 @@ impl<'a> Window<'a> {
     }
 
     fn header(&mut self, off: u64) -> Result<Header> {
-        let b = self.at(off)?;
-        let mut i = 0;
-        let mut c = *b.first().context("pack ends early")?;
-        let kind = (c >> 4) & 7;
-        let mut size = (c & 15) as u64;
-        let mut shift = 4;
-        while c & 0x80 != 0 {
-            i += 1;
-            c = *b.get(i).context("pack ends early")?;
-            size |= ((c & 0x7f) as u64).checked_shl(shift).context("object size overflows")?;
-            shift += 7;
-        }
-        i += 1;
-        let base = match kind {
-            COMMIT | TREE | BLOB | TAG => Base::None,
-            OFS_DELTA => {
-                let mut c = *b.get(i).context("pack ends early")?;
-                let mut rel = (c & 0x7f) as u64;
-                while c & 0x80 != 0 {
-                    i += 1;
-                    c = *b.get(i).context("pack ends early")?;
-                    if rel >= 1 << 56 {
-                        bail!("delta offset overflows");
-                    }
-                    rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
-                }
-                i += 1;
-                if rel == 0 {
-                    bail!("delta is its own base");
-                }
-                Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
-            }
-            REF_DELTA => {
-                let id = b.get(i..i + 20).context("pack ends early")?;
-                i += 20;
-                Base::Id(Oid::from_bytes(id).expect("20 bytes"))
-            }
-            k => bail!("unknown object type {k}"),
-        };
-        Ok(Header { kind, size, base, len: i })
+        parse_header(self.at(off)?, off)
     }
+}
+
+/// The object header in `b`, the bytes of a pack from offset `off` on.
+pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
+    let mut i = 0;
+    let mut c = *b.first().context("pack ends early")?;
+    let kind = (c >> 4) & 7;
+    let mut size = (c & 15) as u64;
+    let mut shift = 4;
+    while c & 0x80 != 0 {
+        i += 1;
+        c = *b.get(i).context("pack ends early")?;
+        size |= ((c & 0x7f) as u64).checked_shl(shift).context("object size overflows")?;
+        shift += 7;
+    }
+    i += 1;
+    let base = match kind {
+        COMMIT | TREE | BLOB | TAG => Base::None,
+        OFS_DELTA => {
+            let mut c = *b.get(i).context("pack ends early")?;
+            let mut rel = (c & 0x7f) as u64;
+            while c & 0x80 != 0 {
+                i += 1;
+                c = *b.get(i).context("pack ends early")?;
+                if rel >= 1 << 56 {
+                    bail!("delta offset overflows");
+                }
+                rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
+            }
+            i += 1;
+            if rel == 0 {
+                bail!("delta is its own base");
+            }
+            Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
+        }
+        REF_DELTA => {
+            let id = b.get(i..i + 20).context("pack ends early")?;
+            i += 20;
+            Base::Id(Oid::from_bytes(id).expect("20 bytes"))
+        }
+        k => bail!("object type {k} is reserved or unknown"),
+    };
+    Ok(Header { kind, size, base, len: i })
 }
 
 /// `pread` until `buf` is full or the file ends; returns the bytes read.

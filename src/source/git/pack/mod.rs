@@ -8,8 +8,9 @@
 
 pub mod delta;
 pub mod index;
-mod layout;
-mod resolve;
+pub mod layout;
+pub mod resolve;
+pub mod single;
 pub mod trees;
 
 use std::collections::{HashMap, HashSet};
@@ -20,8 +21,10 @@ use std::sync::Mutex;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-use self::layout::{BLOB, Layout, TREE};
-use self::resolve::{Pack, Visitor};
+pub use self::layout::BLOB;
+use self::layout::{BROKEN, Layout, TREE};
+use self::resolve::{Lost, Pack, Visitor};
+use super::caps::Budget;
 use super::tree::Paths;
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
@@ -70,8 +73,8 @@ impl Store {
         Ok(Store { packs, loose })
     }
 
-    fn pack<'a>(&'a self, p: &'a OpenPack, repo: &'a Repository) -> Pack<'a> {
-        Pack { file: &p.file, idx: &p.idx, layout: &p.layout, git_dir: repo.path() }
+    fn pack<'a>(&'a self, p: &'a OpenPack, repo: &'a Repository, max_object: u64) -> Pack<'a> {
+        Pack { file: &p.file, idx: &p.idx, layout: &p.layout, git_dir: repo.path(), max_object }
     }
 
     /// Scan every blob: pack by pack in delta-tree order, then the loose ones.
@@ -79,7 +82,7 @@ impl Store {
         let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
         let mut done: HashSet<Oid> = HashSet::new();
         for p in &self.packs {
-            scan_pack(&self.pack(p, repo), repo, ctx, &mut done, &mut all);
+            scan_pack(&self.pack(p, repo, ctx.opts.max_blob_size), repo, ctx, &mut done, &mut all);
         }
         let loose: Vec<Oid> = self.loose.iter().filter(|o| !done.contains(o)).copied().collect();
         if !loose.is_empty() {
@@ -94,7 +97,8 @@ impl Store {
     }
 
     /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
-    /// commits' root trees, oldest first); also the number of trees that could not be read.
+    /// commits' root trees, oldest first); also the number of trees that could not be read,
+    /// and the budgets of the roots whose walk hit a cap.
     pub fn place(
         &self,
         repo: &Repository,
@@ -102,12 +106,12 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (HashMap<(Oid, u32), u32>, u64) {
+    ) -> (super::caps::FirstSeen, u64, Vec<(u32, Budget)>) {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
         for p in &self.packs {
-            let pack = self.pack(p, repo);
+            let pack = self.pack(p, repo, ctx.opts.max_blob_size);
             let roots: Vec<(u32, u8)> = p
                 .layout
                 .roots()
@@ -124,7 +128,8 @@ impl Store {
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
         let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        (graph.place(roots, paths), unreadable)
+        let (first, capped) = graph.place(roots, paths);
+        (first, unreadable, capped)
     }
 }
 
@@ -133,7 +138,7 @@ fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>,
     let mut roots = Vec::new();
     for r in l.roots() {
         match resolve::root_kind(pack, repo, r) {
-            Some(BLOB) => roots.push((r, BLOB)),
+            Some(k @ (BLOB | BROKEN)) => roots.push((r, k)),
             Some(_) => {}
             None => {
                 let oid = pack.idx.oid(l.pos[r as usize] as usize);
@@ -141,6 +146,11 @@ fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>,
                 all.stats.skipped.entry(SkipReason::Unreadable).and_modify(|n| *n += 1).or_insert(1);
             }
         }
+    }
+    for i in l.in_cycles() {
+        let oid = pack.idx.oid(l.pos[i as usize] as usize);
+        ctx.progress.warn(&format!("pack object {oid}: its chain of delta bases is a cycle; not scanned"));
+        all.stats.skip(SkipReason::Unreadable);
     }
     let total: usize = roots.iter().map(|&(r, _)| l.subtree_len(r)).sum();
     ctx.progress.bar("scanning blobs", total as u64, "blobs");
@@ -206,10 +216,32 @@ impl Visitor for BlobVisitor<'_> {
         self.ctx.progress.item_done(data.len() as u64, "blobs");
     }
 
-    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize) {
-        let also = if lost > 1 { format!(" (and {} objects built on it)", lost - 1) } else { String::new() };
-        self.ctx.progress.warn(&format!("cannot decode pack object {oid}{also}: {why:#}; not scanned"));
-        *self.out.stats.skipped.entry(SkipReason::Unreadable).or_default() += lost as u64;
+    fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
+        let (reason, msg) = lost_message(oid, why, lost, "not scanned");
+        self.ctx.progress.warn(&msg);
+        *self.out.stats.skipped.entry(reason).or_default() += lost as u64;
+    }
+}
+
+/// The skip reason and the warning for objects a delta tree lost at `oid`.
+pub fn lost_message(oid: Oid, why: &Lost, lost: usize, consequence: &str) -> (SkipReason, String) {
+    let also = |n: usize| if n > 0 { format!(" (and {n} objects built on it)") } else { String::new() };
+    match why {
+        Lost::Broken(e) => (
+            SkipReason::Unreadable,
+            format!("cannot decode pack object {oid}{}: {e}; {consequence}", also(lost - 1)),
+        ),
+        Lost::TooLarge(size) => (
+            SkipReason::TooLarge,
+            format!(
+                "pack object {oid}{} is {}, over --max-blob-size: {consequence}",
+                also(lost - 1),
+                human_bytes(*size)
+            ),
+        ),
+        Lost::Capped(e) => {
+            (SkipReason::Capped, format!("{lost} pack objects built on {oid}: {e}; {consequence}"))
+        }
     }
 }
 

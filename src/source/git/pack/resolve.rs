@@ -21,14 +21,38 @@ use super::layout::{BLOB, COMMIT, EXTERNAL, Layout, TAG, TREE, read_full};
 
 /// Objects larger than this are refused as corrupt (a declared size, not data).
 const MAX_OBJECT: u64 = 4 << 30;
+/// Deltas deeper than this below their full base are not decoded (git writes at most 4095).
+pub const MAX_DELTA_DEPTH: usize = 10_000;
+/// Bytes of decoded bases a worker may hold at once for one delta chain.
+pub const MAX_HELD_BYTES: u64 = 512 << 20;
+
+/// Why part of a delta tree was not decoded.
+#[derive(Debug)]
+pub enum Lost {
+    /// Corrupt or unreadable data (a reserved type, a truncated pack, bad zlib, ...).
+    Broken(String),
+    /// The object (a blob, or a base others are built on) is over `--max-blob-size`.
+    TooLarge(u64),
+    /// A cap on delta chains (depth, bytes held) was reached.
+    Capped(String),
+}
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Lost::Broken(why) | Lost::Capped(why) => f.write_str(why),
+            Lost::TooLarge(size) => write!(f, "{} bytes, over --max-blob-size", size),
+        }
+    }
+}
 
 pub trait Visitor {
     /// Whether to decode a leaf object of this id, kind and size at all.
     fn wants(&mut self, oid: Oid, kind: u8, size: u64) -> bool;
     /// A decoded object this visitor wanted.
     fn object(&mut self, oid: Oid, kind: u8, data: &[u8]);
-    /// An object that could not be decoded; `lost` counts it and its delta descendants.
-    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize);
+    /// An object that was not decoded; `lost` counts it and its delta descendants.
+    fn broken(&mut self, oid: Oid, why: &Lost, lost: usize);
 }
 
 pub struct Pack<'a> {
@@ -37,6 +61,8 @@ pub struct Pack<'a> {
     pub layout: &'a Layout,
     /// The repository, for REF_DELTA bases stored outside this pack.
     pub git_dir: &'a Path,
+    /// `--max-blob-size`: no object over it (base or not) is decoded.
+    pub max_object: u64,
 }
 
 /// Resolve the delta trees under `roots` (each with the kind of its whole tree) on
@@ -75,7 +101,8 @@ pub fn root_kind(pack: &Pack, repo: &git2::Repository, root: u32) -> Option<u8> 
         return Some(pack.layout.kind[root as usize]);
     }
     let oid = pack.layout.external[&root];
-    let (_, kind) = repo.odb().ok()?.read_header(oid).ok()?;
+    let odb = repo.odb().ok()?;
+    let (_, kind) = crate::guard::isolate(|| odb.read_header(oid))?.ok()?;
     Some(match kind {
         ObjectType::Commit => COMMIT,
         ObjectType::Tree => TREE,
@@ -111,42 +138,71 @@ impl<'a> Worker<'a> {
         self.pack.idx.oid(self.pack.layout.pos[i as usize] as usize)
     }
 
-    /// Decode the delta tree under `root` (all of kind `kind`), depth first.
+    /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
+    /// last child is being decoded is released first, so a long chain holds two buffers.
     fn tree<V: Visitor>(&mut self, root: u32, kind: u8, v: &mut V) {
         let l = self.pack.layout;
         let (oid, leaf) = (self.oid(root), l.children(root).is_empty());
+        if let Some(why) = l.broken.get(&root) {
+            return v.broken(oid, &Lost::Broken(why.clone()), l.subtree_len(root));
+        }
         // A full object's header gives its size: a leaf nobody wants is never inflated.
         let external = l.base[root as usize] == EXTERNAL;
         if leaf && !external && !v.wants(oid, kind, l.size[root as usize]) {
             return;
         }
+        if !external && l.size[root as usize] > self.pack.max_object {
+            return v.broken(oid, &Lost::TooLarge(l.size[root as usize]), l.subtree_len(root));
+        }
         let mut data = self.take_buf();
         if let Err(e) = self.decode_root(root, &mut data) {
-            v.broken(oid, &e, l.subtree_len(root));
-            return;
+            return v.broken(oid, &e, l.subtree_len(root));
         }
         if (leaf && !external) || v.wants(oid, kind, data.len() as u64) {
             v.object(oid, kind, &data);
         }
-        let mut stack: Vec<(u32, Vec<u8>, usize)> = vec![(root, data, 0)];
-        while let Some((obj, _, next)) = stack.last_mut() {
+        let mut held = data.len() as u64;
+        let mut stack: Vec<(u32, Vec<u8>, usize, usize)> = vec![(root, data, 0, 0)];
+        while let Some((obj, _, next, depth)) = stack.last_mut() {
             let children = l.children(*obj);
             let Some(&c) = children.get(*next) else {
-                let (_, buf, _) = stack.pop().expect("non-empty");
+                let (_, buf, _, _) = stack.pop().expect("non-empty");
+                held -= buf.len() as u64;
                 self.pool.push(buf);
                 continue;
             };
             *next += 1;
-            let base = &stack.last().expect("non-empty").1;
-            let mut out = self.take_buf();
+            let (last_child, depth) = (*next == children.len(), *depth + 1);
             let (coid, leaf) = (self.oid(c), l.children(c).is_empty());
-            match self.decode_delta(c, base, &mut out, |size| !leaf || v.wants(coid, kind, size)) {
+            let mut out = self.take_buf();
+            let base = &stack.last().expect("non-empty").1;
+            let max = self.pack.max_object;
+            let r = self.decode_delta(c, base, &mut out, |size| match size > max {
+                true if !leaf => Err(Lost::TooLarge(size)),
+                _ => Ok(!leaf || v.wants(coid, kind, size)),
+            });
+            match r {
                 Ok(false) => self.pool.push(out),
                 Ok(true) => {
                     if leaf || v.wants(coid, kind, out.len() as u64) {
                         v.object(coid, kind, &out);
                     }
-                    if leaf { self.pool.push(out) } else { stack.push((c, out, 0)) }
+                    if leaf {
+                        self.pool.push(out);
+                        continue;
+                    }
+                    if last_child {
+                        let (_, buf, _, _) = stack.pop().expect("non-empty");
+                        held -= buf.len() as u64;
+                        self.pool.push(buf);
+                    }
+                    if let Some(why) = over_caps(depth, held + out.len() as u64) {
+                        v.broken(coid, &Lost::Capped(why), l.subtree_len(c) - 1);
+                        self.pool.push(out);
+                        continue;
+                    }
+                    held += out.len() as u64;
+                    stack.push((c, out, 0, depth));
                 }
                 Err(e) => {
                     v.broken(coid, &e, l.subtree_len(c));
@@ -162,55 +218,82 @@ impl<'a> Worker<'a> {
         b
     }
 
-    fn decode_root(&mut self, i: u32, out: &mut Vec<u8>) -> Result<()> {
+    fn decode_root(&mut self, i: u32, out: &mut Vec<u8>) -> Result<(), Lost> {
+        let broken = |e: anyhow::Error| Lost::Broken(format!("{e:#}"));
         if self.pack.layout.base[i as usize] != EXTERNAL {
-            return self.inflate(i, out);
+            return self.inflate(i, out).map_err(broken);
         }
         let base_oid = self.pack.layout.external[&i];
         if self.repo.is_none() {
-            self.repo =
-                Some(git2::Repository::open(self.pack.git_dir).context("cannot open the repository")?);
+            let repo = git2::Repository::open(self.pack.git_dir).context("cannot open the repository");
+            self.repo = Some(repo.map_err(broken)?);
         }
         let base = {
-            let odb = self.repo.as_ref().expect("just opened").odb()?;
-            let obj = odb.read(base_oid).with_context(|| format!("cannot read delta base {base_oid}"))?;
+            let odb = self.repo.as_ref().expect("just opened").odb().map_err(|e| broken(e.into()))?;
+            let read = || odb.read_header(base_oid).map(|(size, _)| size as u64);
+            match crate::guard::isolate(read) {
+                Some(Ok(size)) if size > self.pack.max_object => return Err(Lost::TooLarge(size)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(Lost::Broken(format!("cannot read delta base {base_oid}: {e}"))),
+                None => return Err(Lost::Broken(format!("delta base {base_oid} cannot be parsed"))),
+            }
+            let obj = odb
+                .read(base_oid)
+                .map_err(|e| Lost::Broken(format!("cannot read delta base {base_oid}: {e}")))?;
             obj.data().to_vec()
         };
         let mut delta = std::mem::take(&mut self.delta);
         let r = self.inflate(i, &mut delta).and_then(|_| delta::apply(&base, &delta, out));
         self.delta = delta;
-        r
+        r.map_err(broken)
     }
 
-    /// Inflate delta `i`; if `keep(result size)`, apply it to `base` into `out` and return true.
+    /// Inflate delta `i`; `keep(result size)` says whether to apply it to `base` into `out`
+    /// (returns true) or not (false), or why its tree is lost.
     fn decode_delta(
         &mut self,
         i: u32,
         base: &[u8],
         out: &mut Vec<u8>,
-        keep: impl FnOnce(u64) -> bool,
-    ) -> Result<bool> {
+        keep: impl FnOnce(u64) -> Result<bool, Lost>,
+    ) -> Result<bool, Lost> {
         let mut delta = std::mem::take(&mut self.delta);
-        let r = self.inflate(i, &mut delta).and_then(|_| {
-            let size = delta::result_size(&delta)?;
+        let broken = |e: anyhow::Error| Lost::Broken(format!("{e:#}"));
+        let r = self.inflate(i, &mut delta).map_err(broken).and_then(|_| {
+            let size = delta::result_size(&delta).map_err(broken)?;
             if size > MAX_OBJECT {
-                bail!("declares {size} bytes");
+                return Err(Lost::Broken(format!("declares {size} bytes")));
             }
-            if !keep(size) {
+            if !keep(size)? {
                 return Ok(false);
             }
-            delta::apply(base, &delta, out).map(|_| true)
+            delta::apply(base, &delta, out).map(|_| true).map_err(broken)
         });
         self.delta = delta;
         r
     }
 
-    /// Inflate object `i`'s zlib data into `out` (exactly its declared size).
+    /// Inflate object `i`'s zlib data into `out` (exactly its declared size). Reads up to the
+    /// next object's offset; if the data runs on (a lying index put a neighbour inside it),
+    /// up to what its declared size can take, never past the pack's data.
     fn inflate(&mut self, i: u32, out: &mut Vec<u8>) -> Result<()> {
         let l = self.pack.layout;
         let (start, end, size) = (l.start[i as usize], l.end[i as usize], l.size[i as usize]);
+        if size > MAX_OBJECT {
+            bail!("declares {size} bytes");
+        }
+        // zlib never grows data by more than a few bytes per 16 KiB block.
+        let most = start.saturating_add(size + size / 64 + 1024).min(l.data_end.max(start));
+        let first = end.min(most);
+        match self.inflate_range(start, first, size, out) {
+            Err(e) if first < most => self.inflate_range(start, most, size, out).map_err(|_| e),
+            r => r,
+        }
+    }
+
+    fn inflate_range(&mut self, start: u64, end: u64, size: u64, out: &mut Vec<u8>) -> Result<()> {
         let zlen = (end - start) as usize;
-        if size > MAX_OBJECT || size > zlen as u64 * 1100 + 64 {
+        if size > zlen as u64 * 1100 + 64 {
             bail!("declares {size} bytes from {zlen} compressed");
         }
         self.zbuf.resize(zlen, 0);
@@ -221,8 +304,23 @@ impl<'a> Worker<'a> {
         let status = self.inflater.decompress_vec(&self.zbuf[..n], out, FlushDecompress::Finish);
         match status {
             Ok(Status::StreamEnd) if out.len() as u64 == size => Ok(()),
+            Ok(_) if n < zlen || out.len() as u64 <= size => {
+                bail!("object data ends early (pack truncated?): {} of {size} bytes", out.len())
+            }
             Ok(_) => bail!("zlib data does not end at its declared size ({size} bytes)"),
             Err(e) => bail!("corrupt zlib data: {e}"),
         }
     }
+}
+
+/// Why a delta at `depth` below its full base, with `held` bytes of bases and itself
+/// decoded, may not be a base for more deltas.
+fn over_caps(depth: usize, held: u64) -> Option<String> {
+    if depth >= MAX_DELTA_DEPTH {
+        return Some(format!("delta chain deeper than {MAX_DELTA_DEPTH}"));
+    }
+    if held > MAX_HELD_BYTES {
+        return Some(format!("delta chain holds over {} MiB of bases", MAX_HELD_BYTES >> 20));
+    }
+    None
 }

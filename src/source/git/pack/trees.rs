@@ -12,20 +12,24 @@ use std::sync::Mutex;
 use git2::{ObjectType, Oid, Repository};
 
 use super::layout::TREE;
-use super::resolve::Visitor;
+use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
+use crate::source::git::caps::{Budget, FirstSeen};
 use crate::source::git::tree::Paths;
 
 #[derive(Default)]
 struct Node {
     subtrees: Vec<(u32, u32)>,
     blobs: Vec<(u32, Oid)>,
+    /// All the tree's entries, kept or not (for the expansion caps).
+    entries: u32,
 }
 
 /// Trees as a graph of dense ids; names interned.
 #[derive(Default)]
 pub struct Graph {
     ids: HashMap<Oid, u32>,
+    oids: Vec<Oid>,
     nodes: Vec<Node>,
     names: HashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
@@ -37,6 +41,7 @@ impl Graph {
         let id = *self.ids.entry(oid).or_insert(next);
         if id == next {
             self.nodes.push(Node::default());
+            self.oids.push(oid);
         }
         id
     }
@@ -51,8 +56,9 @@ impl Graph {
         n
     }
 
-    fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)]) {
+    fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)], all: usize) {
         let id = self.id(tree);
+        self.nodes[id as usize].entries = all as u32;
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
             if is_tree {
@@ -91,30 +97,40 @@ impl Graph {
         mark.into_iter().map(|m| m == Some(true)).collect()
     }
 
-    /// Walk each commit's root tree (in `roots` order) through marked trees only; gives
-    /// each (blob, path) pair's first position.
-    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> HashMap<(Oid, u32), u32> {
+    /// Walk each commit's root tree (in `roots` order) through marked trees only, within
+    /// the expansion caps; gives each (blob, path) pair's first position, and the budgets
+    /// of the roots whose walk hit a cap.
+    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> (FirstSeen, Vec<(u32, Budget)>) {
         let marks = self.marks();
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
-        let mut first = HashMap::new();
+        let (mut first, mut capped) = (HashMap::new(), Vec::new());
         for (order, root) in roots.iter().enumerate() {
             let Some(&r) = self.ids.get(root).filter(|&&r| marks[r as usize]) else { continue };
-            let mut stack = vec![(r, 0u32)];
-            while let Some((t, dir)) = stack.pop() {
-                if !seen.insert((t, dir)) {
+            let mut budget = Budget::default();
+            let mut stack = vec![(r, 0u32, 0usize)];
+            while let Some((t, dir, depth)) = stack.pop() {
+                if seen.contains(&(t, dir)) {
                     continue; // met at an earlier commit: its pairs are placed already
                 }
+                if !budget.expand(self.oids[t as usize], depth) {
+                    continue;
+                }
+                seen.insert((t, dir));
                 let node = &self.nodes[t as usize];
+                budget.entries(node.entries as usize);
                 for &(n, blob) in &node.blobs {
                     let p = paths.child(dir, &self.name_list[n as usize]);
                     first.entry((blob, p)).or_insert(order as u32);
                 }
                 for &(n, c) in node.subtrees.iter().filter(|&&(_, c)| marks[c as usize]) {
-                    stack.push((c, paths.child(dir, &self.name_list[n as usize])));
+                    stack.push((c, paths.child(dir, &self.name_list[n as usize]), depth + 1));
                 }
             }
+            if budget.left_out() > 0 {
+                capped.push((order as u32, budget));
+            }
         }
-        first
+        (first, capped)
     }
 }
 
@@ -132,8 +148,9 @@ impl Visitor for TreeVisitor<'_> {
     }
 
     fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
-        let mut keep = Vec::new();
+        let (mut keep, mut all) = (Vec::new(), 0);
         if parse_tree(data, &mut |mode, name, id| {
+            all += 1;
             let is_tree = mode == b"40000";
             if is_tree || (mode != b"160000" && self.hits.contains(&id)) {
                 keep.push((name, id, is_tree));
@@ -145,13 +162,12 @@ impl Visitor for TreeVisitor<'_> {
             self.unreadable += 1;
             return;
         }
-        self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep);
+        self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep, all);
     }
 
-    fn broken(&mut self, oid: Oid, why: &anyhow::Error, lost: usize) {
-        self.ctx
-            .progress
-            .warn(&format!("cannot decode pack tree {oid}: {why:#}; paths under it are not placed"));
+    fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
+        let (_, msg) = super::lost_message(oid, why, lost, "paths under it are not placed");
+        self.ctx.progress.warn(&msg);
         self.unreadable += lost as u64;
     }
 }
@@ -208,11 +224,12 @@ mod tests {
             Oid::from_bytes(&[5; 20]).unwrap(),
         );
         let mut g = Graph::default();
-        g.add(t_sub, &[(b"k.env", blob, false)]);
-        g.add(t_root1, &[(b"README", other, false)]);
-        g.add(t_root2, &[(b"cfg", t_sub, true), (b"again", t_sub, true)]);
+        g.add(t_sub, &[(b"k.env", blob, false)], 1);
+        g.add(t_root1, &[(b"README", other, false)], 1);
+        g.add(t_root2, &[(b"cfg", t_sub, true), (b"again", t_sub, true)], 2);
         let mut paths = Paths::new();
-        let first = g.place(&[t_root1, t_root2, t_root2], &mut paths);
+        let (first, capped) = g.place(&[t_root1, t_root2, t_root2], &mut paths);
+        assert!(capped.is_empty());
         let mut got: Vec<_> = first.iter().map(|(&(b, p), &o)| (b, paths.path(p), o)).collect();
         got.sort();
         assert_eq!(
