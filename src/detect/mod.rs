@@ -10,7 +10,10 @@
 
 pub mod allow;
 pub mod archive;
+pub mod boundary;
 pub mod container;
+pub mod context;
+pub mod demo;
 pub mod encoded;
 mod examples;
 pub mod jws;
@@ -21,6 +24,7 @@ pub mod stream;
 #[cfg(test)]
 pub mod testgen;
 pub mod token;
+pub mod words;
 
 use std::ops::Range;
 
