@@ -12,5 +12,6 @@ mod gitrepo;
 mod output;
 mod revoke;
 mod secrets;
+mod shapes;
 mod team;
 mod walk;
