@@ -50,9 +50,11 @@ fn entity(s: &[u8]) -> Option<(u8, usize)> {
         b"lt" => b'<',
         b"gt" => b'>',
         b"nbsp" => b' ',
-        [b'#', b'x' | b'X', h @ ..] => u8::try_from(u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?)
-            .ok()
-            .filter(u8::is_ascii)?,
+        [b'#', b'x' | b'X', h @ ..] => {
+            u8::try_from(u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?)
+                .ok()
+                .filter(u8::is_ascii)?
+        }
         [b'#', d @ ..] => {
             u8::try_from(std::str::from_utf8(d).ok()?.parse::<u32>().ok()?).ok().filter(u8::is_ascii)?
         }

@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn jwt_io_demo_tokens_verify_and_others_do_not() {
-        let secrets = vec![b"your-256-bit-secret".to_vec(), b"a-string-secret-at-least-256-bits-long".to_vec()];
+        let secrets =
+            vec![b"your-256-bit-secret".to_vec(), b"a-string-secret-at-least-256-bits-long".to_vec()];
         let classic = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"; // loftyscan:allow
         assert!(signed_with_published_secret(classic, &secrets));
         let mut forged = classic.to_vec();

@@ -67,7 +67,11 @@ pub fn word_share(body: &[u8]) -> f64 {
             let l = &mut lower[..len];
             l.copy_from_slice(w);
             l.make_ascii_lowercase();
-            let known = if len == 2 { w[0].is_ascii_uppercase() && d.short.contains(&*l) } else { d.long.contains(&*l) };
+            let known = if len == 2 {
+                w[0].is_ascii_uppercase() && d.short.contains(&*l)
+            } else {
+                d.long.contains(&*l)
+            };
             if known {
                 best[end] = best[end].max(best[end - len] + len);
             }

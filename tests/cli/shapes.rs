@@ -39,7 +39,10 @@ fn wrapped_and_layered_encodings_are_decoded() {
     let jws = rng.jws(r#"{"sub":"31","iat":1767225600}"#);
     let body = STANDARD.encode(format!("Hello,\r\n\r\n{}\r\nLOFTY_CUSTOMER_KEY={jws}\r\n", "x".repeat(150)));
     assert!(["ZXlKaGJHY2", "leUpoYkdja", "V5SmhiR2Np"].iter().any(|a| wrap(&body, 76, "").contains(a)));
-    w("mail.eml", format!("Subject: keys\r\nContent-Transfer-Encoding: base64\r\n\r\n{}", wrap(&body, 76, "\r\n")));
+    w(
+        "mail.eml",
+        format!("Subject: keys\r\nContent-Transfer-Encoding: base64\r\n\r\n{}", wrap(&body, 76, "\r\n")),
+    );
     // A PEM-like block at 64 columns, indented in YAML.
     let lfk = rng.lfk();
     let pem = STANDARD.encode(format!("{}\ntrustleads: {lfk}\n", "# generated\n".repeat(9)));
@@ -56,13 +59,25 @@ fn wrapped_and_layered_encodings_are_decoded() {
     let event = format!(r#"{{"log":"loaded:\n{lfk3}","env":"{{\"LOFTY_CUSTOMER_KEY\":\"{jws2}\"}}"}}"#);
     w("event.b64", format!("{}\n", STANDARD.encode(event)));
     let lfk4 = rng.lfk();
-    w("state.b64", format!("state={}\n", STANDARD.encode(format!("https://app.example/cb?next=%2Fx%3Fkey%3D{lfk4}%26v%3D1"))));
+    w(
+        "state.b64",
+        format!(
+            "state={}\n",
+            STANDARD.encode(format!("https://app.example/cb?next=%2Fx%3Fkey%3D{lfk4}%26v%3D1"))
+        ),
+    );
     // Double percent-encoding of the key's own underscores and of what precedes it.
     let lfk5 = rng.lfk();
-    w("redirect.log", format!("GET /login?r=https%253A%252F%252Fx%252F%253Fk%253D{}\n", lfk5.replace('_', "%255F")));
+    w(
+        "redirect.log",
+        format!("GET /login?r=https%253A%252F%252Fx%252F%253Fk%253D{}\n", lfk5.replace('_', "%255F")),
+    );
     let (v, r) = scan_json(tmp.path(), &["dir", "."]);
-    let line_of = |plain: &str, at: &str, width: usize, first: u64| first + (plain.find(at).unwrap() * 4 / 3 / width) as u64;
-    let mail_line = line_of(&format!("Hello,\r\n\r\n{}\r\nLOFTY_CUSTOMER_KEY={jws}\r\n", "x".repeat(150)), "eyJ", 76, 4);
+    let line_of = |plain: &str, at: &str, width: usize, first: u64| {
+        first + (plain.find(at).unwrap() * 4 / 3 / width) as u64
+    };
+    let mail_line =
+        line_of(&format!("Hello,\r\n\r\n{}\r\nLOFTY_CUSTOMER_KEY={jws}\r\n", "x".repeat(150)), "eyJ", 76, 4);
     let yaml_line = line_of(&format!("{}\ntrustleads: {lfk}\n", "# generated\n".repeat(9)), "lfk_sk_", 64, 2);
     let want = [
         ("event.b64", "lfk-secret-key", 1),
@@ -75,9 +90,10 @@ fn wrapped_and_layered_encodings_are_decoded() {
     ];
     let want: Vec<_> = want.iter().map(|(p, r, l)| (p.to_string(), r.to_string(), *l)).collect();
     assert_eq!(got(&v), want, "{}", r.stderr);
-    let hashes: Vec<&str> = findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap()).collect();
+    let hashes: Vec<String> =
+        findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap().to_string()).collect();
     for k in [&jws, &jws2, &lfk, &lfk2, &lfk3, &lfk4, &lfk5] {
-        assert!(hashes.contains(&sha256_hex(k).as_str()), "the decoded key's hash");
+        assert!(hashes.contains(&sha256_hex(k)), "the decoded key's hash");
     }
     assert_eq!(r.code, 1);
 }
@@ -94,10 +110,12 @@ fn a_sign_for_another_header_or_in_prose_is_no_sign() {
          curl -H 'Authorization:{jws}' https://b.example\n"
     );
     fs::write(tmp.path().join("curl.go"), curl).unwrap();
-    let prose = format!("The unit has lofty ceilings, Lofty's CRM says.\nviewing session: {}\n", rng.jws("{}"));
+    let prose =
+        format!("The unit has lofty ceilings, Lofty's CRM says.\nviewing session: {}\n", rng.jws("{}"));
     fs::write(tmp.path().join("listing.md"), prose).unwrap();
     let (v, r) = scan_json(tmp.path(), &["dir", "."]);
-    let want = [("curl.go".to_string(), "jws-token".to_string(), 2), ("listing.md".into(), "jws-token".into(), 2)];
+    let want =
+        [("curl.go".to_string(), "jws-token".to_string(), 2), ("listing.md".into(), "jws-token".into(), 2)];
     assert_eq!(got(&v), want, "{}", r.stderr);
     assert_eq!(r.code, 0, "no live key");
 }

@@ -84,7 +84,9 @@ pub fn decode_at(data: &[u8], h: usize, phase: usize, context: usize) -> Option<
             break;
         }
         match next_line(data, end) {
-            Some(n) if data.get(n).is_some_and(|&c| is_b64(c)) => (width, line_start, from) = (Some(len), n, n),
+            Some(n) if data.get(n).is_some_and(|&c| is_b64(c)) => {
+                (width, line_start, from) = (Some(len), n, n)
+            }
             _ => break,
         }
     }
@@ -107,7 +109,8 @@ pub fn decode_at(data: &[u8], h: usize, phase: usize, context: usize) -> Option<
     let own_start = bytes.len();
     bytes.extend_from_slice(&decoded);
     let end = segs.last().map_or(first, |s| s.end);
-    let mut map: Vec<usize> = (0..decoded.len()).map(|i| pos.get(i * 4 / 3).copied().unwrap_or(end)).collect();
+    let mut map: Vec<usize> =
+        (0..decoded.len()).map(|i| pos.get(i * 4 / 3).copied().unwrap_or(end)).collect();
     map.push(end);
     Some(Decoded { kind: Encoding::Base64, own: own_start..bytes.len(), bytes, map, consumed_until: end })
 }
@@ -137,7 +140,8 @@ fn earlier_lines(data: &[u8], start: usize, mut budget: usize) -> Vec<std::ops::
     while let Some(pe) = prev_line_end(data, at) {
         let ps = run_start(data, pe);
         let len = pe - ps;
-        if len == 0 || !wrap_width(len) || out.last().is_some_and(|r: &std::ops::Range<usize>| r.len() != len) {
+        if len == 0 || !wrap_width(len) || out.last().is_some_and(|r: &std::ops::Range<usize>| r.len() != len)
+        {
             break;
         }
         if budget < len {
@@ -212,10 +216,12 @@ mod tests {
 
     #[test]
     fn follows_wrapped_lines_both_ways_and_maps_each_byte() {
-        let inner = format!("{}LOFTY_CUSTOMER_KEY=eyJhbGciOiJIUzI1NiJ9.x{}", "a".repeat(200), "b".repeat(300));
+        let inner =
+            format!("{}LOFTY_CUSTOMER_KEY=eyJhbGciOiJIUzI1NiJ9.x{}", "a".repeat(200), "b".repeat(300));
         let enc = STANDARD.encode(&inner);
         for (width, nl, indent) in [(76, "\n", ""), (64, "\r\n", "    "), (76, "\n", "\t")] {
-            let lines: Vec<&str> = enc.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            let lines: Vec<&str> =
+                enc.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
             let body: String = lines.iter().map(|l| format!("{indent}{l}{nl}")).collect();
             let data = format!("Content-Transfer-Encoding: base64{nl}{nl}{body}");
             let d = anchors(b"eyJhbGci")

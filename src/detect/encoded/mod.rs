@@ -70,7 +70,10 @@ pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
             if inner.text.iter().any(|&c| c == b'-' || c == b'_') {
                 continue;
             }
-            base64::anchors(&inner.text).into_iter().filter(|d| !d.text.iter().any(|&c| c == b'-' || c == b'_')).for_each(&mut push);
+            base64::anchors(&inner.text)
+                .into_iter()
+                .filter(|d| !d.text.iter().any(|&c| c == b'-' || c == b'_'))
+                .for_each(&mut push);
         }
     }
     for a in anchors {
