@@ -130,3 +130,22 @@ fn demo_tokens_signed_with_published_secrets_are_nothing() {
     assert!(findings(&v).is_empty(), "{}", r.stdout);
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn encodings_nested_deeper_than_the_cap_are_a_counted_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(1503);
+    let (k1, k2) = (rng.lfk(), rng.lfk());
+    // base64 of base64 of text holding a plain key (two layers: found) and a
+    // percent-encoded one (a third layer: beyond the cap, counted).
+    let inner = format!("a={k1}&b={}", k2.replace('_', "%5F"));
+    let two = STANDARD.encode(STANDARD.encode(inner));
+    fs::write(tmp.path().join("deep.txt"), format!("blob: {two}\n")).unwrap();
+    let (v, r) = scan_json(tmp.path(), &["dir", "."]);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["secret_sha256"], sha256_hex(&k1).as_str());
+    assert_eq!(v["summary"]["skipped"]["archive_limit"], 1, "{v:#}");
+    assert!(r.stderr.contains("deep.txt") && r.stderr.contains("nested more than 2 levels"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&k2[7..]) && !r.stderr.contains(&k1[7..]), "no secret in the warning");
+}
