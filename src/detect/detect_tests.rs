@@ -216,3 +216,30 @@ fn smoke_fuzz_detector() {
         assert_eq!(chunked, whole, "round {round}");
     }
 }
+
+/// The placeholder checks' false-rejection rate on random keys: a million random
+/// `lfk_sk_` bodies through every check of the built-in rule (known examples, words,
+/// entropy, sequences, runs, periods, word share). Run it with
+/// `cargo test --lib million_random -- --ignored --nocapture`; `LOFTYSCAN_SEED` sets the seed.
+#[test]
+#[ignore]
+fn million_random_lfk_bodies_none_rejected() {
+    let det = detector();
+    let rule = det.rules.iter().find(|r| r.info.id == "lfk-secret-key").unwrap();
+    let p = rule.placeholder.as_ref().unwrap();
+    let seed = std::env::var("LOFTYSCAN_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
+    let mut rng = Rng::new(seed);
+    let (mut rejected, mut worst_share) = (0u64, 0f64);
+    const N: u64 = 1_000_000;
+    for _ in 0..N {
+        let key = rng.lfk();
+        let body = &key.as_bytes()[7..];
+        if p.rejects(key.as_bytes(), body) {
+            rejected += 1;
+            println!("rejected: {}…", &key[..12]);
+        }
+        worst_share = worst_share.max(words::word_share(body));
+    }
+    println!("seed {seed}: {rejected} of {N} random keys rejected; highest word share {worst_share:.3}");
+    assert_eq!(rejected, 0);
+}

@@ -40,7 +40,8 @@ pub struct Candidate {
 pub fn candidate(data: &[u8], h: usize, max_len: usize) -> Option<Candidate> {
     if h > 0 {
         let p = data[h - 1];
-        if is_b64url(p) || (p == b'.' && h >= 2 && is_b64url(data[h - 2])) {
+        let escaped = || super::boundary::after_escape(data, h, is_b64url);
+        if (is_b64url(p) && !escaped()) || (p == b'.' && h >= 2 && is_b64url(data[h - 2])) {
             return None;
         }
     }
@@ -218,10 +219,14 @@ impl Sign {
                 .any(|(name, needle)| jws.claims.get(name).is_some_and(|v| value_contains(v, needle)))
     }
 
-    /// A sign in the `context_bytes` before the token at `start`.
+    /// A sign in the `context_bytes` before the token at `start`, read with its escapes
+    /// decoded (`\"Authorization\"`, `&quot;`, `%20` read as what they stand for).
     pub fn in_context(&self, data: &[u8], start: usize) -> bool {
+        let Some(re) = &self.context else { return false };
         let from = start.saturating_sub(self.context_bytes);
-        self.context.as_ref().is_some_and(|re| re.is_match(&data[from..start]))
+        let mut text = Vec::with_capacity(start - from);
+        super::context::unescape(&data[from..start], &mut text);
+        re.is_match(&text)
     }
 }
 

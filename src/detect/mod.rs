@@ -10,7 +10,10 @@
 
 pub mod allow;
 pub mod archive;
+pub mod boundary;
 pub mod container;
+pub mod context;
+pub mod demo;
 pub mod encoded;
 mod examples;
 pub mod jws;
@@ -21,6 +24,7 @@ pub mod stream;
 #[cfg(test)]
 pub mod testgen;
 pub mod token;
+pub mod words;
 
 use std::ops::Range;
 
@@ -50,6 +54,9 @@ pub struct Scratch {
     skip_until: Vec<usize>,
     /// Per encoding: outer bytes already decoded by an earlier hit.
     enc_skip: [usize; 8],
+    /// Encoded forms found nested deeper than [`MAX_NESTING`] and not decoded (the
+    /// stream scanner turns a non-zero count into a counted warning).
+    pub nesting_capped: u64,
 }
 
 /// Encodings inside encodings are followed this deep (base64 of a JSON-escaped key).
@@ -136,8 +143,13 @@ impl Detector {
                 // bases are even); read one byte off, BE text is also valid LE text.
                 let misaligned = matches!(d.kind, Encoding::Utf16le | Encoding::Utf16be)
                     && h.wrapping_sub(own.start) % 2 == 1;
-                if depth < MAX_NESTING && h >= *skip && h < own.end && !misaligned {
-                    self.encoded_at(d, data, h, &own, depth, skip, out);
+                if h >= *skip && h < own.end && !misaligned {
+                    if depth < MAX_NESTING {
+                        self.encoded_at(d, data, h, &own, depth, skip, &mut sc.nesting_capped, out);
+                    } else {
+                        sc.nesting_capped += 1;
+                        *skip = h + d.text.len();
+                    }
                 }
                 return;
             }
@@ -208,12 +220,14 @@ impl Detector {
         own: &Range<usize>,
         depth: usize,
         skip: &mut usize,
+        capped: &mut u64,
         out: &mut Vec<Match>,
     ) {
         let Some(dec) = encoded::decode_at(d, data, h, ENCODED_CONTEXT) else { return };
         *skip = dec.consumed_until;
         let (mut sc, mut inner) = (Scratch::default(), Vec::new());
         self.scan_depth(&dec.bytes, dec.own.clone(), depth + 1, &mut sc, &mut inner);
+        *capped += sc.nesting_capped;
         for m in inner {
             let (start, end) = dec.outer(m.start, m.end);
             if own.contains(&start) {

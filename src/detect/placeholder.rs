@@ -21,10 +21,16 @@ pub struct PlaceholderSpec {
     known_sha256: Vec<String>,
     #[serde(default)]
     words: Vec<String>,
+    /// Published HMAC secrets (jwt.io's): a JWS signed with one is a public demo token.
+    #[serde(default)]
+    published_secrets: Vec<String>,
     min_entropy: Option<f64>,
     max_sequential: Option<f64>,
     max_run: Option<usize>,
     max_period: Option<usize>,
+    /// Most of the body that may be dictionary words (`rules/words.txt`) before it is a
+    /// placeholder (`PasteYourKeyHere…`).
+    max_word_share: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -33,10 +39,12 @@ pub struct Placeholder {
     known: Vec<Vec<u8>>,
     known_sha256: Vec<[u8; 32]>,
     words: Vec<Vec<u8>>,
+    published_secrets: Vec<Vec<u8>>,
     min_entropy: Option<f64>,
     max_sequential: Option<f64>,
     max_run: Option<usize>,
     max_period: Option<usize>,
+    max_word_share: Option<f64>,
 }
 
 impl Placeholder {
@@ -56,10 +64,12 @@ impl Placeholder {
             known: spec.known.into_iter().map(String::into_bytes).collect(),
             known_sha256,
             words: spec.words.iter().map(|w| w.to_ascii_lowercase().into_bytes()).collect(),
+            published_secrets: spec.published_secrets.into_iter().map(String::into_bytes).collect(),
             min_entropy: spec.min_entropy,
             max_sequential: spec.max_sequential,
             max_run: spec.max_run,
             max_period: spec.max_period,
+            max_word_share: spec.max_word_share,
         })
     }
 
@@ -82,15 +92,21 @@ impl Placeholder {
             }
         }
         self.known.iter().any(|k| k == body || k == secret)
+            || super::demo::signed_with_published_secret(secret, &self.published_secrets)
             || self.has_word(body)
             || self.min_entropy.is_some_and(|m| entropy(body) < m)
             || self.max_sequential.is_some_and(|m| sequential_ratio(body) > m)
             || self.max_run.is_some_and(|m| longest_run(body) > m)
             || self.max_period.is_some_and(|m| period(body).is_some_and(|p| p <= m))
+            || self.max_word_share.is_some_and(|m| super::words::word_share(body) > m)
     }
 
+    /// A listed word, written as a person writes it (`Example`, `EXAMPLE`, `example`:
+    /// random text rarely keeps one case over five letters).
     fn has_word(&self, body: &[u8]) -> bool {
-        self.words.iter().any(|w| body.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w)))
+        self.words.iter().any(|w| {
+            body.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w) && super::words::person_case(win))
+        })
     }
 }
 

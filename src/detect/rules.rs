@@ -61,6 +61,10 @@ struct RuleSpec {
     max_len: usize,
     #[serde(default)]
     priority: i32,
+    /// The secret starts at a word boundary (`(?-u:\b)`), where the tail of a recognised
+    /// escape sequence (`\n`, `%3D`, `\u0022`, ...) also counts as one.
+    #[serde(default)]
+    word_start: bool,
     #[serde(default = "default_redact_prefix")]
     redact_prefix: usize,
     #[serde(default)]
@@ -93,6 +97,7 @@ pub struct Rule {
     pub pattern: Option<Regex>,
     pub max_len: usize,
     pub priority: i32,
+    pub word_start: bool,
     pub redact_prefix: usize,
     pub placeholder: Option<Placeholder>,
     pub sign: Option<Sign>,
@@ -167,6 +172,7 @@ fn compile(spec: RuleSpec, source: &str, builtin: bool) -> Result<Rule> {
         pattern,
         max_len: spec.max_len,
         priority: spec.priority,
+        word_start: spec.word_start,
         redact_prefix: spec.redact_prefix,
         placeholder,
         sign,

@@ -88,6 +88,7 @@ pub fn scan_bytes_at(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamS
     }
     sc.matches.clear();
     det.scan(data, 0..data.len(), &mut sc.det, &mut sc.matches);
+    nesting_notice(&mut sc.det, &mut sc.notices);
     let mut lines = Lines::default();
     to_hits(&sc.matches, data, 0, &mut lines, out);
 }
@@ -142,10 +143,11 @@ pub fn scan_reader_at<R: Read>(
         }
         let eof = got < want || failed.is_some();
         let own_to = if eof { sc.buf.len() } else { sc.buf.len() - MAX_TOKEN - LOOK };
-        let StreamScratch { buf, det: dsc, matches, .. } = sc;
+        let StreamScratch { buf, det: dsc, matches, notices } = sc;
         matches.clear();
         det.scan(buf, own_from..own_to, dsc, matches);
         to_hits(matches, buf, base, &mut lines, out);
+        nesting_notice(dsc, notices);
         if let Some(e) = failed {
             return Err(e);
         }
@@ -157,6 +159,18 @@ pub fn scan_reader_at<R: Read>(
         buf.drain(..keep_from);
         base += keep_from as u64;
         own_from = LOOK;
+    }
+}
+
+/// Encoded text nested deeper than the detector decodes: a counted warning.
+fn nesting_notice(det: &mut Scratch, notices: &mut Vec<Notice>) {
+    let n = std::mem::take(&mut det.nesting_capped);
+    if n > 0 {
+        let message = format!(
+            "{n} encoded form(s) nested more than {} levels deep were not decoded",
+            super::MAX_NESTING
+        );
+        notices.push(Notice { kind: NoticeKind::ArchiveLimit, message });
     }
 }
 

@@ -10,6 +10,7 @@ use std::ops::Range;
 use regex::bytes::{Captures, Regex};
 
 use super::Match;
+use super::boundary::{after_escape, is_word};
 use super::rules::Rule;
 
 /// The pattern around anchor hit `h`: a match containing `h`, starting in `own`.
@@ -41,7 +42,7 @@ pub fn at_anchor(
             continue;
         }
         *skip_until = m.end();
-        confirm(rule_idx, rule, &caps, own, out);
+        confirm(rule_idx, rule, data, &caps, own, out);
         return;
     }
 }
@@ -58,15 +59,26 @@ pub fn everywhere(rule_idx: usize, rule: &Rule, data: &[u8], own: &Range<usize>,
         let m = caps.get(0).expect("group 0 always matches");
         pos = m.end().max(m.start() + 1);
         if m.len() <= rule.max_len {
-            confirm(rule_idx, rule, &caps, own, out);
+            confirm(rule_idx, rule, data, &caps, own, out);
         }
     }
 }
 
-fn confirm(rule_idx: usize, rule: &Rule, caps: &Captures, own: &Range<usize>, out: &mut Vec<Match>) {
+fn confirm(
+    rule_idx: usize,
+    rule: &Rule,
+    data: &[u8],
+    caps: &Captures,
+    own: &Range<usize>,
+    out: &mut Vec<Match>,
+) {
     let secret = caps.name("secret").unwrap_or_else(|| caps.get(0).expect("group 0"));
     if !own.contains(&secret.start()) || secret.is_empty() {
         return;
+    }
+    let s = secret.start();
+    if rule.word_start && s > 0 && is_word(data[s - 1]) && !after_escape(data, s, is_word) {
+        return; // part of a longer token
     }
     if let Some(p) = &rule.placeholder {
         let body = match p.group.as_deref() {

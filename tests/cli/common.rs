@@ -98,8 +98,10 @@ impl Rng {
 
 /// The raw keys in a fixture file: the lfk_sk_ and eyJ tokens on each line.
 pub fn keys_in(text: &str) -> Vec<String> {
-    let re = regex::Regex::new(r"lfk_sk_[A-Za-z0-9]{40}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-        .unwrap();
+    let re = regex::Regex::new(
+        r"lfk_sk_[A-Za-z0-9]{40}|(?:eyJ|ewog|ewoJ|ew0K)[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
+    )
+    .unwrap();
     re.find_iter(text).map(|m| m.as_str().to_string()).collect()
 }
 

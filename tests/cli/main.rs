@@ -19,6 +19,7 @@ mod packwriter;
 mod readme;
 mod revoke;
 mod secrets;
+mod shapes;
 mod team;
 mod trust;
 mod trust_io;

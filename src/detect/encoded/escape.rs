@@ -14,11 +14,13 @@ pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (kind, upper) in [
-        (Encoding::Percent, true),
-        (Encoding::Percent, false),
-        (Encoding::JsonEscape, true),
-        (Encoding::JsonEscape, false),
+    for (kind, upper, prefix) in [
+        (Encoding::Percent, true, "%"),
+        (Encoding::Percent, false, "%"),
+        (Encoding::Percent, true, "%25"),
+        (Encoding::Percent, false, "%25"),
+        (Encoding::JsonEscape, true, "\\u00"),
+        (Encoding::JsonEscape, false, "\\u00"),
     ] {
         let mut text = Vec::new();
         for &b in anchor {
@@ -27,10 +29,7 @@ pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
                 continue;
             }
             let hex = if upper { format!("{b:02X}") } else { format!("{b:02x}") };
-            match kind {
-                Encoding::Percent => text.extend_from_slice(format!("%{hex}").as_bytes()),
-                _ => text.extend_from_slice(format!("\\u00{hex}").as_bytes()),
-            }
+            text.extend_from_slice(format!("{prefix}{hex}").as_bytes());
         }
         out.push(Derived { text, kind, phase: 0 });
     }
@@ -42,6 +41,10 @@ pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
 fn unescape_one(data: &[u8], i: usize, kind: Encoding) -> (u8, usize) {
     let hex = |s: &[u8]| std::str::from_utf8(s).ok().and_then(|t| u8::from_str_radix(t, 16).ok());
     match (kind, data[i]) {
+        // `%25XX` is a percent-encoded `%XX` (double encoding): both layers at once.
+        (Encoding::Percent, b'%') if data.get(i + 1..i + 3) == Some(b"25") => {
+            data.get(i + 3..i + 5).and_then(hex).map_or((b'%', 3), |b| (b, 5))
+        }
         (Encoding::Percent, b'%') => data.get(i + 1..i + 3).and_then(hex).map_or((b'%', 1), |b| (b, 3)),
         (Encoding::JsonEscape, b'\\') => match data.get(i + 1) {
             Some(b'/') => (b'/', 2),
@@ -101,7 +104,17 @@ mod tests {
     fn anchors_escape_punctuation() {
         let texts: Vec<String> =
             anchors(b"lfk_sk_").iter().map(|d| String::from_utf8(d.text.clone()).unwrap()).collect();
-        assert_eq!(texts, ["lfk%5Fsk%5F", "lfk%5fsk%5f", "lfk\\u005Fsk\\u005F", "lfk\\u005fsk\\u005f"]);
+        assert_eq!(
+            texts,
+            [
+                "lfk%5Fsk%5F",
+                "lfk%5fsk%5f",
+                "lfk%255Fsk%255F",
+                "lfk%255fsk%255f",
+                "lfk\\u005Fsk\\u005F",
+                "lfk\\u005fsk\\u005f"
+            ]
+        );
         assert!(anchors(b"eyJ").is_empty());
     }
 
@@ -117,5 +130,9 @@ mod tests {
         let d = decode_at(data, 4, Encoding::Percent, 256).unwrap();
         assert_eq!(&d.bytes[d.own.clone()], b"lfk_sk_AbC");
         assert_eq!(d.consumed_until, 18);
+        let data = b"u=x%253Flfk%255Fsk%255FAbC%2526";
+        let d = decode_at(data, 8, Encoding::Percent, 256).unwrap();
+        assert_eq!(&d.bytes[d.own.clone()], b"lfk_sk_AbC");
+        assert_eq!(&d.bytes[..d.own.start], b"u=x?");
     }
 }

@@ -62,6 +62,20 @@ pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
     for a in anchors.iter().chain(long) {
         base64::anchors(a.as_bytes()).into_iter().for_each(&mut push);
     }
+    // Base64 of base64 (a Kubernetes Secret holding a base64 config value): the base64
+    // forms of the rule anchors' and the first long anchor's standard-alphabet forms. Kept
+    // to these (about 20 patterns) so the prefilter stays one fast packed search.
+    for a in anchors.iter().chain(long.first()) {
+        for inner in base64::anchors(a.as_bytes()) {
+            if inner.text.iter().any(|&c| c == b'-' || c == b'_') {
+                continue;
+            }
+            base64::anchors(&inner.text)
+                .into_iter()
+                .filter(|d| !d.text.iter().any(|&c| c == b'-' || c == b'_'))
+                .for_each(&mut push);
+        }
+    }
     for a in anchors {
         escape::anchors(a.as_bytes()).into_iter().for_each(&mut push);
         utf16::anchors(a.as_bytes()).into_iter().for_each(&mut push);
