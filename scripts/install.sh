@@ -100,7 +100,9 @@ fallback() {
 }
 
 finish() {
-    [ -z "${GITHUB_PATH:-}" ] || echo "$dest/bin" >> "$GITHUB_PATH"
+    local dir="$dest/bin"
+    ! command -v cygpath > /dev/null || dir="$(cygpath -w "$dir")" # Windows runners' Git Bash
+    [ -z "${GITHUB_PATH:-}" ] || echo "$dir" >> "$GITHUB_PATH"
     echo "loftyscan install: $("$dest/bin/loftyscan" --version) ($1) in $dest/bin"
     exit 0
 }
