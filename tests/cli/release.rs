@@ -42,7 +42,7 @@ fn produced() -> (BTreeSet<String>, BTreeSet<String>) {
         let (target, exe) = (entry["target"].as_str().unwrap(), entry["exe"].as_str().unwrap());
         let name = format!("loftyscan-{target}{exe}");
         let bin = step_run(steps, "Binary", entry);
-        assert!(bin.contains(&format!("--locked --profile dist --target {target}")), "{bin}");
+        assert!(bin.contains(&format!("--locked --profile portable --target {target}")), "{bin}");
         assert!(bin.contains(&format!("dist/{name}\n")), "{target}: the binary is copied as {name}");
         assert!(bin.contains(&format!("> {name}.sha256")), "{target}: its checksum is written");
         files.extend([name.clone(), format!("{name}.sha256")]);
@@ -51,7 +51,9 @@ fn produced() -> (BTreeSet<String>, BTreeSet<String>) {
         assert!(wheel.ends_with("--out ../dist"), "{wheel}");
         if target.contains("linux") {
             assert!(wheel.contains("--zig --compatibility manylinux2014"), "{target}: manylinux2014 wheel");
-            assert!(bin.contains(&format!("cargo zigbuild --locked --profile dist --target {target}.2.17")));
+            assert!(
+                bin.contains(&format!("cargo zigbuild --locked --profile portable --target {target}.2.17"))
+            );
         }
         wheels.insert(target.to_string());
         let upload = steps.iter().find(|s| s["uses"].as_str() == Some("actions/upload-artifact@v4")).unwrap();
