@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -227,11 +228,11 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                kill_group(child.id()); // leftovers it started in the background
+                kill_group(child); // leftovers it started in the background
                 return status.code().map_or(Waited::Signalled, Waited::Exited);
             }
             Ok(None) if Instant::now() >= deadline => {
-                kill_group(child.id());
+                kill_group(child);
                 let _ = child.wait();
                 return Waited::TimedOut;
             }
@@ -241,10 +242,31 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
     }
 }
 
-fn kill_group(pid: u32) {
+#[cfg(unix)]
+fn kill_group(child: &mut Child) {
     // SAFETY: killpg has no memory effects; the group id is the child's pid (process_group(0)).
     unsafe {
-        libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+        libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
+    }
+}
+
+/// Elsewhere (Windows) there are no process groups: the hook's own process is killed; a
+/// grandchild that holds its pipes is waited for only up to the grace period in [`call`].
+#[cfg(not(unix))]
+fn kill_group(child: &mut Child) {
+    let _ = child.kill(); // an error here means it has already exited
+}
+
+/// Without process groups, `process_group` is a no-op (see [`kill_group`]).
+#[cfg(not(unix))]
+trait CommandExt {
+    fn process_group(&mut self, pgroup: i32) -> &mut Self;
+}
+
+#[cfg(not(unix))]
+impl CommandExt for Command {
+    fn process_group(&mut self, _pgroup: i32) -> &mut Self {
+        self
     }
 }
 

@@ -1,16 +1,12 @@
-//! SARIF 2.1.0 report (the only user of `serde-sarif`): one run, every active rule in
-//! `tool.driver.rules`, one result per finding with a content fingerprint, the secret's
-//! SHA-256 and, in git mode, the commit. Built for GitHub code scanning's upload rules.
+//! SARIF 2.1.0 report: one run, every active rule in `tool.driver.rules`, one result per
+//! finding with a content fingerprint, the secret's SHA-256 and, in git mode, the commit.
+//! Built for GitHub code scanning's upload rules, as plain JSON values (objects keep their
+//! keys sorted, so the output is deterministic).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
-use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
-    ToolComponent,
-};
 
 use super::{Report, iso8601};
 use crate::detect::rules::Rule;
@@ -19,81 +15,64 @@ use crate::finding::{Finding, Level, Provenance};
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let rules: Vec<ReportingDescriptor> = r.rules.iter().map(descriptor).collect();
-    let driver = ToolComponent::builder()
-        .name("loftyscan")
-        .version(env!("CARGO_PKG_VERSION"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .rules(rules)
-        .build();
+    let rules: Vec<Value> = r.rules.iter().map(descriptor).collect();
+    let driver = json!({
+        "name": "loftyscan",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
     let fps = r.fingerprints();
     let cwd = std::env::current_dir().unwrap_or_default();
     let uris = super::sarif_uri::uris(r.findings, &cwd);
     let base = uris.base.as_ref().map(|_| super::sarif_uri::BASE_ID);
-    let results: Vec<SarifResult> = r
+    let results: Vec<Value> = r
         .findings
         .iter()
         .zip(fps)
         .zip(&uris.uris)
         .map(|((f, fp), uri)| result(r, f, fp, uri, base))
         .collect();
-    let mut run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .column_kind(json!("unicodeCodePoints"))
-        .results(results)
-        .build();
-    run.original_uri_base_ids = uris.base.as_deref().map(super::sarif_uri::base_ids);
-    let sarif = Sarif::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build();
-    let mut v = serde_json::to_value(&sarif)?;
-    super::sarif_trust::add(r, &mut v["runs"][0], |f| {
-        serde_json::to_value(result(
-            r,
-            f,
-            f.identity()[..32].to_string() + ":suppressed",
-            &f.location.path.uri(),
-            None,
-        ))
-        .expect("plain data serializes")
+    let mut run =
+        json!({ "tool": { "driver": driver }, "columnKind": "unicodeCodePoints", "results": results });
+    if let Some(b) = uris.base.as_deref() {
+        run["originalUriBaseIds"] = super::sarif_uri::base_ids(b);
+    }
+    super::sarif_trust::add(r, &mut run, |f| {
+        result(r, f, f.identity()[..32].to_string() + ":suppressed", &f.location.path.uri(), None)
     });
-    serde_json::to_writer_pretty(&mut *w, &v)?;
+    let sarif = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": [run] });
+    serde_json::to_writer_pretty(&mut *w, &sarif)?;
     writeln!(w)
 }
 
-fn level(l: Level) -> ResultLevel {
+fn level(l: Level) -> &'static str {
     match l {
-        Level::Error => ResultLevel::Error,
-        Level::Warning => ResultLevel::Warning,
+        Level::Error => "error",
+        Level::Warning => "warning",
     }
 }
 
-fn text(s: &str) -> MultiformatMessageString {
-    MultiformatMessageString::builder().text(s).build()
-}
-
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+fn descriptor(rule: &Rule) -> Value {
     let info = &rule.info;
-    let mut props = BTreeMap::new();
-    props.insert("security-severity".to_string(), json!(format!("{:.1}", info.security_severity)));
-    props.insert("precision".to_string(), json!("very-high"));
-    props.insert("kind".to_string(), json!(format!("{:?}", rule.kind).to_lowercase()));
-    let bag = PropertyBag::builder()
-        .tags(vec!["security".to_string(), "secret".to_string()])
-        .additional_properties(props)
-        .build();
     let name: String = info.title.split(|c: char| !c.is_ascii_alphanumeric()).map(capitalise).collect();
-    let help = MultiformatMessageString::builder()
-        .text(info.help.as_str())
-        .markdown(format!("**{}**\n\n{}\n\n{}", info.title, info.description, info.help))
-        .build();
-    ReportingDescriptor::builder()
-        .id(info.id.as_str())
-        .name(name)
-        .short_description(text(&info.title))
-        .full_description(text(&info.description))
-        .help(help)
-        .default_configuration(ReportingConfiguration::builder().level(json!(info.level.as_str())).build())
-        .properties(bag)
-        .build()
+    json!({
+        "id": info.id,
+        "name": name,
+        "shortDescription": { "text": info.title },
+        "fullDescription": { "text": info.description },
+        "help": {
+            "text": info.help,
+            "markdown": format!("**{}**\n\n{}\n\n{}", info.title, info.description, info.help),
+        },
+        "defaultConfiguration": { "level": info.level.as_str() },
+        "properties": {
+            "tags": ["security", "secret"],
+            "security-severity": format!("{:.1}", info.security_severity),
+            "precision": "very-high",
+            "kind": format!("{:?}", rule.kind).to_lowercase(),
+        },
+    })
 }
 
 fn capitalise(word: &str) -> String {
@@ -101,35 +80,30 @@ fn capitalise(word: &str) -> String {
     c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
 }
 
-fn result(r: &Report, f: &Finding, fingerprint: String, uri: &str, base: Option<&str>) -> SarifResult {
+fn result(r: &Report, f: &Finding, fingerprint: String, uri: &str, base: Option<&str>) -> Value {
     let l = &f.location;
-    let region = Region::builder()
-        .start_line(l.line as i64)
-        .start_column(l.column as i64)
-        .end_line(l.end_line as i64)
-        .end_column(l.end_column as i64)
-        .build();
-    let physical = PhysicalLocation::builder()
-        .artifact_location(match base {
-            Some(id) => ArtifactLocation::builder().uri(uri).uri_base_id(id).build(),
-            None => ArtifactLocation::builder().uri(uri).build(),
-        })
-        .region(region)
-        .build();
-    let location = Location::builder().physical_location(physical).build();
+    let region = json!({
+        "startLine": l.line,
+        "startColumn": l.column,
+        "endLine": l.end_line,
+        "endColumn": l.end_column,
+    });
+    let artifact = match base {
+        Some(id) => json!({ "uri": uri, "uriBaseId": id }),
+        None => json!({ "uri": uri }),
+    };
+    let location = json!({ "physicalLocation": { "artifactLocation": artifact, "region": region } });
     let state = super::expiry(f).map(|e| format!(" ({e})")).unwrap_or_default();
     let message = format!("{} {}{state}", f.rule.title, r.shown(f));
-    let mut fps = BTreeMap::new();
-    fps.insert("primaryLocationLineHash".to_string(), fingerprint);
-    SarifResult::builder()
-        .rule_id(f.rule.id.as_str())
-        .rule_index(rule_index(r, f))
-        .level(level(f.level))
-        .message(Message::builder().text(message).build())
-        .locations(vec![location])
-        .partial_fingerprints(fps)
-        .properties(PropertyBag::builder().additional_properties(properties(r, f)).build())
-        .build()
+    json!({
+        "ruleId": f.rule.id,
+        "ruleIndex": rule_index(r, f),
+        "level": level(f.level),
+        "message": { "text": message },
+        "locations": [location],
+        "partialFingerprints": { "primaryLocationLineHash": fingerprint },
+        "properties": properties(r, f),
+    })
 }
 
 fn rule_index(r: &Report, f: &Finding) -> i64 {

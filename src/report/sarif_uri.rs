@@ -10,7 +10,6 @@
 //! them all, stated as `run.originalUriBaseIds["SCANROOT"]` (a `file://` URI) and named by
 //! each location's `uriBaseId`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::finding::Finding;
@@ -49,9 +48,8 @@ pub fn uris(findings: &[Finding], cwd: &Path) -> Uris {
 }
 
 /// `originalUriBaseIds` for the run, when the URIs need a stated root.
-pub fn base_ids(base: &str) -> BTreeMap<String, serde_sarif::sarif::ArtifactLocation> {
-    let loc = serde_sarif::sarif::ArtifactLocation::builder().uri(base).build();
-    BTreeMap::from([(BASE_ID.to_string(), loc)])
+pub fn base_ids(base: &str) -> serde_json::Value {
+    serde_json::json!({ BASE_ID: { "uri": base } })
 }
 
 /// The segments of `path` made absolute against `cwd`, with `.` and `..` resolved.

@@ -17,6 +17,7 @@ mod jobs;
 mod output;
 mod packwriter;
 mod readme;
+mod release;
 mod revoke;
 mod secrets;
 mod shapes;

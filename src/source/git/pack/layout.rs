@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 use anyhow::{Context, Result, bail};
 use git2::Oid;
@@ -265,7 +264,7 @@ pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
 pub fn read_full(file: &File, buf: &mut [u8], mut off: u64) -> Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match file.read_at(&mut buf[n..], off) {
+        match read_at(file, &mut buf[n..], off) {
             Ok(0) => break,
             Ok(k) => {
                 n += k;
@@ -276,4 +275,15 @@ pub fn read_full(file: &File, buf: &mut [u8], mut off: u64) -> Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Positional read: `pread` on Unix, `ReadFile` at an offset on Windows.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, off)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, off)
 }
