@@ -117,6 +117,17 @@ pub struct Common {
     /// Show (redacted) what the revoke hook would receive, and call nothing
     #[arg(long, global = true, requires = "revoke_hook")]
     pub revoke_dry_run: bool,
+    /// Ask each live key's vendor whether it still works: sends every unique live Trust Leads
+    /// and Lofty key found to that vendor's API (off by default: no network connection without it)
+    #[arg(long, global = true)]
+    pub verify: bool,
+    /// Seconds --verify may spend on one key (the request, a rate-limit wait, one retry)
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0,
+          value_parser = crate::config::parse_seconds, requires = "verify")]
+    pub verify_timeout: f64,
+    /// Report only the findings whose key the vendor confirmed live (needs --verify)
+    #[arg(long, global = true, requires = "verify")]
+    pub only_verified: bool,
     /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

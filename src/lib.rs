@@ -11,3 +11,4 @@ pub mod progress;
 pub mod report;
 pub mod revoke;
 pub mod source;
+pub mod verify;

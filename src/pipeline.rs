@@ -1,4 +1,5 @@
-//! The pipeline, the only module that knows every stage: source → detect → report.
+//! The pipeline, the only module that knows every stage: source → detect → suppress →
+//! verify (`--verify` only) → revoke → report.
 //!
 //! Takes a resolved `Config`; gives the [`Outcome`] that `main` maps to an exit status.
 //! The output file is opened (and so checked) before any scanning; findings are sorted
@@ -19,6 +20,7 @@ use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
 use crate::revoke;
 use crate::source;
+use crate::verify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -52,7 +54,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         w.write_all(baseline::render(&current).as_bytes())?;
         w.commit()?;
     }
-    let (findings, baselined) = match &mut baseline {
+    let (mut findings, baselined) = match &mut baseline {
         Some(b) => b.apply(current),
         None => (current, Vec::new()),
     };
@@ -61,7 +63,19 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     for e in &stale {
         progress.note(&format!("baseline entry matched nothing: {} {} {}", e.rule_id, e.path, e.redacted));
     }
-    let revocations = cfg.revoke.as_ref().map(|rc| revoke::run(rc, &findings, &cfg.root, &progress));
+    // The verify stage (only with --verify): ask the vendors about each unique live key.
+    let verifications = cfg.verify.as_ref().map(|vc| verify::run(vc, &findings, &progress));
+    if let Some(v) = &verifications {
+        verify::lower_invalid(&mut findings, v);
+    }
+    let revocations = cfg
+        .revoke
+        .as_ref()
+        .map(|rc| revoke::run(rc, &findings, verifications.as_ref(), &cfg.root, &progress));
+    let (findings, verify_left_out) = match (&cfg.verify, &verifications) {
+        (Some(vc), Some(v)) if vc.only_verified => verify::keep_live(findings, v),
+        _ => (findings, 0),
+    };
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
@@ -69,6 +83,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         path_allowlisted: by_path.len() as u64,
         baselined: baselined.len() as u64,
         baseline_stale: stale,
+        verify_left_out,
         started_at: cfg.now,
         elapsed: start.elapsed(),
     };
@@ -78,6 +93,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         rules: &det.rules,
         show_secrets: cfg.show_secrets,
         revocations: revocations.as_ref(),
+        verifications: verifications.as_ref(),
     };
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Provenance};
 use crate::progress::Progress;
+use crate::verify::{self, Verification, Verifications};
 
 /// Output kept from a hook, per stream.
 const OUTPUT_LIMIT: usize = 64 * 1024;
@@ -59,16 +60,20 @@ pub fn wants(f: &Finding) -> bool {
     f.rule.revocable && f.expired != Some(true) && !f.allowed
 }
 
-/// Run the hook once per unique live secret, in report order. Keyed by secret SHA-256.
+/// Run the hook once per unique live secret, in report order, never for a key `--verify`
+/// found invalid. Keyed by secret SHA-256.
 pub fn run(
     cfg: &RevokeConfig,
     findings: &[Finding],
+    verified: Option<&Verifications>,
     cwd: &Path,
     progress: &Progress,
 ) -> HashMap<[u8; 32], Revocation> {
+    let verification = |f: &Finding| verified.and_then(|v| verify::of(v, f));
+    let invalid = |f: &Finding| verification(f).is_some_and(|v| v.status == verify::Status::Invalid);
     let mut by_secret: BTreeMap<&[u8], Vec<&Finding>> = BTreeMap::new();
     let mut order = Vec::new();
-    for f in findings.iter().filter(|f| wants(f)) {
+    for f in findings.iter().filter(|f| wants(f) && !invalid(f)) {
         let slot = by_secret.entry(f.secret.expose()).or_default();
         if slot.is_empty() {
             order.push(f.secret.expose());
@@ -80,11 +85,11 @@ pub fn run(
         let group = &by_secret[secret];
         let first = group[0];
         let result = if cfg.dry_run {
-            let shown = payload(group, &first.redacted);
+            let shown = payload(group, &first.redacted, verification(first));
             progress.note(&format!("revoke hook (dry run) would receive: {shown}"));
             Revocation { status: Status::Skipped, message: "dry run: hook not called".into() }
         } else {
-            let input = payload(group, &first.secret.expose_str());
+            let input = payload(group, &first.secret.expose_str(), verification(first));
             let r = call(cfg, cwd, &input, first);
             if r.status == Status::Failed {
                 progress.warn(&format!("revoke hook failed for {}: {}", first.redacted, r.message));
@@ -104,6 +109,9 @@ struct HookInput<'a> {
     secret_sha256: String,
     redacted: &'a str,
     locations: Vec<HookLocation<'a>>,
+    /// Present when `--verify` ran: what the vendor said about the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
 }
 
 #[derive(Serialize)]
@@ -114,7 +122,7 @@ struct HookLocation<'a> {
     commit: Option<&'a str>,
 }
 
-fn payload(group: &[&Finding], secret: &str) -> String {
+fn payload(group: &[&Finding], secret: &str, verification: Option<&Verification>) -> String {
     let first = group[0];
     let locations = group
         .iter()
@@ -133,6 +141,7 @@ fn payload(group: &[&Finding], secret: &str) -> String {
         secret_sha256: first.sha256_hex(),
         redacted: &first.redacted,
         locations,
+        verification,
     };
     serde_json::to_string(&input).expect("plain data serializes")
 }

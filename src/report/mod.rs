@@ -33,6 +33,8 @@ pub struct Summary {
     pub baselined: u64,
     /// Baseline entries that matched no finding.
     pub baseline_stale: Vec<crate::baseline::Entry>,
+    /// Findings `--only-verified` left out of the report (not verified live).
+    pub verify_left_out: u64,
     /// When the scan started (seconds since the epoch).
     pub started_at: i64,
     pub elapsed: Duration,
@@ -45,6 +47,8 @@ pub struct Report<'a> {
     pub show_secrets: bool,
     /// Revoke hook results by secret SHA-256, when `--revoke-hook` was given.
     pub revocations: Option<&'a HashMap<[u8; 32], Revocation>>,
+    /// `--verify` results by secret SHA-256, when `--verify` was given.
+    pub verifications: Option<&'a crate::verify::Verifications>,
 }
 
 impl Report<'_> {
@@ -79,6 +83,16 @@ impl Report<'_> {
         let all = self.revocations.into_iter().flat_map(|m| m.values());
         let n = |st: Status| all.clone().filter(|r| r.status == st).count();
         (n(Status::Revoked), n(Status::Failed), n(Status::Skipped))
+    }
+
+    /// What `--verify` found out about this finding's key, if it asked.
+    pub fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+        self.verifications.and_then(|m| crate::verify::of(m, f))
+    }
+
+    /// Unique keys by verification status: (live, invalid, unknown).
+    pub fn verification_counts(&self) -> Option<(usize, usize, usize)> {
+        self.verifications.map(crate::verify::counts)
     }
 
     pub fn count(&self, level: crate::finding::Level) -> usize {

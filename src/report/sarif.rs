@@ -94,7 +94,9 @@ fn result(r: &Report, f: &Finding, fingerprint: String) -> SarifResult {
         .build();
     let location = Location::builder().physical_location(physical).build();
     let state = super::expiry(f).map(|e| format!(" ({e})")).unwrap_or_default();
-    let message = format!("{} {}{state}", f.rule.title, r.shown(f));
+    let verified =
+        r.verification(f).map(|v| format!(" [verified {}]", v.status.as_str())).unwrap_or_default();
+    let message = format!("{} {}{state}{verified}", f.rule.title, r.shown(f));
     let mut fps = BTreeMap::new();
     fps.insert("primaryLocationLineHash".to_string(), fingerprint);
     SarifResult::builder()
@@ -134,6 +136,9 @@ fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
     }
     if let Some(rev) = r.revocation(f) {
         p.insert("revocation".to_string(), json!(rev));
+    }
+    if let Some(v) = r.verification(f) {
+        p.insert("verification".to_string(), json!(v));
     }
     p
 }

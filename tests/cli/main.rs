@@ -13,4 +13,6 @@ mod output;
 mod revoke;
 mod secrets;
 mod team;
+mod vendor_server;
+mod verify;
 mod walk;
