@@ -137,11 +137,11 @@ impl Client {
     fn classify(&self, status: u16) -> Verification {
         let vendor = self.endpoint.vendor.name();
         let (st, message) = match status {
-            200..=299 => (Status::Live, format!("valid: {vendor} accepted the key (HTTP {status})")),
-            403 => (Status::Live, format!("valid, lacks a scope: {vendor} answered HTTP 403")),
+            200..=299 => (Status::Live, format!("{vendor} accepted the key (HTTP {status})")),
+            403 => (Status::Live, format!("valid, lacks a scope ({vendor} answered HTTP 403)")),
             401 => (
                 Status::Invalid,
-                format!("invalid: {vendor} rejected the key (HTTP 401): revoked, expired or never issued"),
+                format!("{vendor} rejected the key (HTTP 401): revoked, expired or never issued"),
             ),
             300..=399 => (Status::Unknown, format!("{vendor} answered HTTP {status}: redirect not followed")),
             _ => (Status::Unknown, format!("unexpected answer from {vendor}: HTTP {status}")),

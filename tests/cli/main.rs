@@ -13,6 +13,7 @@ mod output;
 mod revoke;
 mod secrets;
 mod team;
+mod tls_vendor;
 mod vendor_server;
 mod verify;
 mod walk;
