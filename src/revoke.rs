@@ -2,7 +2,8 @@
 //!
 //! Takes the reportable findings and the hook settings; gives one [`Revocation`] per
 //! secret (by SHA-256), which the reports attach to every finding of that secret. It never
-//! changes a finding. The command runs through `sh -c` in the scanned root, one at a time,
+//! changes a finding. With `--verify`, a key its vendor called invalid is never handed on,
+//! and the hook's input carries the verification result. The command runs through `sh -c` in the scanned root, one at a time,
 //! with one JSON object on standard input (the only place the raw secret goes: never the
 //! arguments or the environment). A hook that outlives `--revoke-timeout` is killed with
 //! its whole process group. Its output is read up to a bound; the first line of its
