@@ -16,4 +16,5 @@ mod team;
 mod tls_vendor;
 mod vendor_server;
 mod verify;
+mod verify_formats;
 mod walk;
