@@ -128,10 +128,12 @@ pub fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Ver
     if seen.is_empty() {
         return results.into_inner().unwrap_or_default();
     }
-    progress.bar("verifying keys", seen.len() as u64, "keys");
+    let (total, done) = (seen.len(), std::sync::atomic::AtomicUsize::new(0));
+    progress.status("verifying keys with their vendors");
+    progress.set_message(format!("0 of {total} keys"));
     std::thread::scope(|s| {
         for (vendor, keys) in &queues {
-            let (endpoint, results) = (cfg.endpoint(*vendor), &results);
+            let (endpoint, results, done) = (cfg.endpoint(*vendor), &results, &done);
             s.spawn(move || {
                 let mut client = http::Client::new(endpoint, cfg.timeout);
                 for f in keys {
@@ -144,7 +146,8 @@ pub fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Ver
                             v.message
                         ));
                     }
-                    progress.item_done(0, "keys");
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress.set_message(format!("{n} of {total} keys"));
                     results.lock().unwrap_or_else(|p| p.into_inner()).insert(f.sha256, v);
                 }
             });
