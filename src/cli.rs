@@ -135,6 +135,17 @@ pub struct Common {
     /// Phase timings and peak memory on stderr (as LOFTYSCAN_TRACE=1)
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+    /// Ask each live key's vendor whether it still works: sends every unique live Trust Leads
+    /// and Lofty key found to that vendor's API (off by default: no network connection without it)
+    #[arg(long, global = true)]
+    pub verify: bool,
+    /// Seconds --verify may spend on one key (the request, a rate-limit wait, one retry)
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0,
+          value_parser = crate::config::parse_seconds, requires = "verify")]
+    pub verify_timeout: f64,
+    /// Report only the findings whose key the vendor confirmed live (needs --verify)
+    #[arg(long, global = true, requires = "verify")]
+    pub only_verified: bool,
     /// Colour in text output (auto: on a terminal, unless NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -12,6 +12,7 @@ use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
 use crate::source::git::{GitEngine, GitMode};
+use crate::verify::VerifyConfig;
 
 pub mod file;
 pub mod safe;
@@ -40,6 +41,8 @@ pub struct Config {
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
     pub now: i64,
     pub revoke: Option<RevokeConfig>,
+    /// `--verify`: where and how long to ask the vendors; `None`: no network, ever.
+    pub verify: Option<VerifyConfig>,
     /// The scanned root: where paths are relative to, `.loftyscan.toml` is looked for and
     /// the revoke hook runs.
     pub root: PathBuf,
@@ -134,8 +137,15 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         timeout: std::time::Duration::from_secs_f64(c.revoke_timeout),
         dry_run: c.revoke_dry_run,
     });
+    let verify = c
+        .verify
+        .then(|| {
+            VerifyConfig::from_env(std::time::Duration::from_secs_f64(c.verify_timeout), c.only_verified)
+        })
+        .transpose()?;
     Ok(Config {
         revoke,
+        verify,
         mode,
         format,
         output: c.output,

@@ -14,3 +14,4 @@ pub mod report;
 pub mod revoke;
 pub mod source;
 pub mod trust_notes;
+pub mod verify;

@@ -1,4 +1,5 @@
-//! The pipeline, the only module that knows every stage: source → detect → report.
+//! The pipeline, the only module that knows every stage: source → detect → suppress →
+//! verify (`--verify` only) → revoke → report.
 //!
 //! Takes a resolved `Config`; gives the [`Outcome`] that `main` maps to an exit status.
 //! The output file is opened (and so checked) before any scanning; findings are sorted
@@ -19,6 +20,7 @@ use crate::report::{self, Report, Summary};
 use crate::revoke;
 use crate::source;
 use crate::source::git::GitMode;
+use crate::verify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -59,7 +61,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         w.write_all(baseline::render(&current).as_bytes())?;
         w.commit()?;
     }
-    let (findings, baselined) = match &mut baseline {
+    let (mut findings, baselined) = match &mut baseline {
         Some(b) => b.apply(current),
         None => (current, Vec::new()),
     };
@@ -70,7 +72,19 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     for e in &stale {
         progress.note(&format!("baseline entry matched nothing: {}", e.shown()));
     }
-    let revocations = cfg.revoke.as_ref().map(|rc| revoke::run(rc, &findings, &cfg.root, &progress));
+    // The verify stage (only with --verify): ask the vendors about each unique live key.
+    let verifications = cfg.verify.as_ref().map(|vc| verify::run(vc, &findings, &progress));
+    if let Some(v) = &verifications {
+        verify::lower_invalid(&mut findings, v);
+    }
+    let revocations = cfg
+        .revoke
+        .as_ref()
+        .map(|rc| revoke::run(rc, &findings, verifications.as_ref(), &cfg.root, &progress));
+    let (findings, verify_left_out) = match (&cfg.verify, &verifications) {
+        (Some(vc), Some(v)) if vc.only_verified => verify::keep_live(findings, v),
+        _ => (findings, 0),
+    };
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
@@ -82,6 +96,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         disabled_rules: cfg.disabled.clone(),
         settings_from: cfg.settings_from.clone(),
         settings_changes: cfg.settings_changes.clone(),
+        verify_left_out,
         started_at: cfg.now,
         elapsed: start.elapsed(),
     };
@@ -92,6 +107,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         suppressed: if change_based { &marked } else { &[] },
         show_secrets: cfg.show_secrets,
         revocations: revocations.as_ref(),
+        verifications: verifications.as_ref(),
     };
     ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
         .context("cannot write the report")?;

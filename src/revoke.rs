@@ -2,7 +2,8 @@
 //!
 //! Takes the reportable findings and the hook settings; gives one [`Revocation`] per
 //! secret (by SHA-256), which the reports attach to every finding of that secret. It never
-//! changes a finding. The command runs through `sh -c` in the scanned root, one at a time,
+//! changes a finding. With `--verify`, a key its vendor called invalid is never handed on,
+//! and the hook's input carries the verification result. The command runs through `sh -c` in the scanned root, one at a time,
 //! with one JSON object on standard input (the only place the raw secret goes: never the
 //! arguments or the environment). A hook that outlives `--revoke-timeout` is killed with
 //! its whole process group. Its output is read up to a bound; the first line of its
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Provenance};
 use crate::progress::Progress;
+use crate::verify::{self, Verification, Verifications};
 
 /// Output kept from a hook, per stream.
 const OUTPUT_LIMIT: usize = 64 * 1024;
@@ -63,16 +65,20 @@ pub fn wants(f: &Finding) -> bool {
     f.rule.revocable && f.expired != Some(true) && !f.allowed
 }
 
-/// Run the hook once per unique live secret, in report order. Keyed by secret SHA-256.
+/// Run the hook once per unique live secret, in report order, never for a key `--verify`
+/// found invalid. Keyed by secret SHA-256.
 pub fn run(
     cfg: &RevokeConfig,
     findings: &[Finding],
+    verified: Option<&Verifications>,
     cwd: &Path,
     progress: &Progress,
 ) -> HashMap<[u8; 32], Revocation> {
+    let verification = |f: &Finding| verified.and_then(|v| verify::of(v, f));
+    let invalid = |f: &Finding| verification(f).is_some_and(|v| v.status == verify::Status::Invalid);
     let mut by_secret: BTreeMap<&[u8], Vec<&Finding>> = BTreeMap::new();
     let mut order = Vec::new();
-    for f in findings.iter().filter(|f| wants(f)) {
+    for f in findings.iter().filter(|f| wants(f) && !invalid(f)) {
         let slot = by_secret.entry(f.secret.expose()).or_default();
         if slot.is_empty() {
             order.push(f.secret.expose());
@@ -84,11 +90,12 @@ pub fn run(
         let group = &by_secret[secret];
         let first = group[0];
         let result = if cfg.dry_run {
-            let shown = payload(group, &first.redacted, None);
+            let shown = payload(group, &first.redacted, None, verification(first));
             progress.note(&format!("revoke hook (dry run) would receive: {}", shown.trim_end()));
             Revocation { status: Status::Skipped, message: "dry run: hook not called".into() }
         } else {
-            let input = payload(group, &first.secret.expose_str(), Some(first.secret.expose()));
+            let input =
+                payload(group, &first.secret.expose_str(), Some(first.secret.expose()), verification(first));
             let r = call(cfg, cwd, &input, first);
             if r.status == Status::Failed {
                 progress.warn(&format!("revoke hook failed for {}: {}", first.redacted, r.message));
@@ -112,6 +119,9 @@ struct HookInput<'a> {
     secret_sha256: String,
     redacted: &'a str,
     locations: Vec<HookLocation<'a>>,
+    /// Present when `--verify` ran: what the vendor said about the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
 }
 
 #[derive(Serialize)]
@@ -122,7 +132,12 @@ struct HookLocation<'a> {
     commit: Option<&'a str>,
 }
 
-fn payload(group: &[&Finding], secret: &str, raw: Option<&[u8]>) -> String {
+fn payload(
+    group: &[&Finding],
+    secret: &str,
+    raw: Option<&[u8]>,
+    verification: Option<&Verification>,
+) -> String {
     use base64::Engine;
     let first = group[0];
     let locations = group
@@ -143,6 +158,7 @@ fn payload(group: &[&Finding], secret: &str, raw: Option<&[u8]>) -> String {
         secret_sha256: first.sha256_hex(),
         redacted: &first.redacted,
         locations,
+        verification,
     };
     serde_json::to_string(&input).expect("plain data serializes") + "\n"
 }

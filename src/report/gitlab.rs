@@ -142,8 +142,9 @@ fn uuid(fingerprint: &str) -> String {
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
-fn severity(f: &Finding) -> &'static str {
-    if f.expired == Some(true) {
+fn severity(r: &Report, f: &Finding) -> &'static str {
+    let invalid = r.verification(f).is_some_and(|v| v.status == crate::verify::Status::Invalid);
+    if f.expired == Some(true) || invalid {
         return "Low";
     }
     match f.rule.security_severity {
@@ -168,17 +169,21 @@ fn vulnerability<'a>(r: &Report, f: &'a Finding, fingerprint: &str) -> Vulnerabi
         ),
     };
     let found = super::expiry(f).map(|e| format!(" ({e})")).unwrap_or_default();
+    let verified = match r.verification(f) {
+        Some(v) => format!(" Verification: {} ({}).", v.status.as_str(), v.message),
+        None => String::new(),
+    };
     Vulnerability {
         id: uuid(fingerprint),
         name: &f.rule.title,
         description: format!(
-            "{} Found: {}{found} at {}:{}.",
+            "{} Found: {}{found} at {}:{}.{verified}",
             f.rule.description,
             r.shown(f),
             f.shown_path(),
             f.location.line
         ),
-        severity: severity(f),
+        severity: severity(r, f),
         solution: &f.rule.help,
         identifiers: vec![Identifier {
             kind: "loftyscan_rule_id",

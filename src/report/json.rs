@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Report, iso8601};
 use crate::finding::{Level, Provenance};
 use crate::revoke::Revocation;
+use crate::verify::Verification;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -62,6 +63,8 @@ struct JsonFinding<'a> {
     date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +90,17 @@ struct JsonSummary<'a> {
     read_warnings: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<RevocationSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<VerificationSummary>,
+}
+
+/// Unique keys by `--verify` status, and findings `--only-verified` left out.
+#[derive(Serialize)]
+struct VerificationSummary {
+    live: usize,
+    invalid: usize,
+    unknown: usize,
+    left_out: u64,
 }
 
 #[derive(Serialize)]
@@ -128,6 +142,12 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 let (revoked, failed, skipped) = r.revocation_counts();
                 RevocationSummary { revoked, failed, skipped }
             }),
+            verification: r.verification_counts().map(|(live, invalid, unknown)| VerificationSummary {
+                live,
+                invalid,
+                unknown,
+                left_out: s.verify_left_out,
+            }),
         },
     };
     serde_json::to_writer_pretty(&mut *w, &report)?;
@@ -168,6 +188,7 @@ fn json_findings<'a>(
                 author: commit.map(|c| c.author.as_str()),
                 date: commit.map(|c| iso8601(c.time, c.offset_minutes)),
                 revocation: r.revocation(f),
+                verification: r.verification(f),
             }
         })
         .collect()

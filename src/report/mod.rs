@@ -43,6 +43,8 @@ pub struct Summary {
     pub settings_from: Option<String>,
     /// Settings files the range (or the index) changes.
     pub settings_changes: Vec<crate::config::trust::SettingsChange>,
+    /// Findings `--only-verified` left out of the report (not verified live).
+    pub verify_left_out: u64,
     /// When the scan started (seconds since the epoch).
     pub started_at: i64,
     pub elapsed: Duration,
@@ -59,6 +61,8 @@ pub struct Report<'a> {
     pub show_secrets: bool,
     /// Revoke hook results by secret SHA-256, when `--revoke-hook` was given.
     pub revocations: Option<&'a HashMap<[u8; 32], Revocation>>,
+    /// `--verify` results by secret SHA-256, when `--verify` was given.
+    pub verifications: Option<&'a crate::verify::Verifications>,
 }
 
 impl Report<'_> {
@@ -95,6 +99,16 @@ impl Report<'_> {
         (n(Status::Revoked), n(Status::Failed), n(Status::Skipped))
     }
 
+    /// What `--verify` found out about this finding's key, if it asked.
+    pub fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+        self.verifications.and_then(|m| crate::verify::of(m, f))
+    }
+
+    /// Unique keys by verification status: (live, invalid, unknown).
+    pub fn verification_counts(&self) -> Option<(usize, usize, usize)> {
+        self.verifications.map(crate::verify::counts)
+    }
+
     pub fn count(&self, level: crate::finding::Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
@@ -128,6 +142,7 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
             show_secrets: false,
             revocations: None,
             suppressed: &[],
+            verifications: None,
         };
         return sarif::write(&r, w);
     }

@@ -94,7 +94,9 @@ fn result(r: &Report, f: &Finding, fingerprint: String, uri: &str, base: Option<
     };
     let location = json!({ "physicalLocation": { "artifactLocation": artifact, "region": region } });
     let state = super::expiry(f).map(|e| format!(" ({e})")).unwrap_or_default();
-    let message = format!("{} {}{state}", f.rule.title, r.shown(f));
+    let verified =
+        r.verification(f).map(|v| format!(" [verified {}]", v.status.as_str())).unwrap_or_default();
+    let message = format!("{} {}{state}{verified}", f.rule.title, r.shown(f));
     json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index(r, f),
@@ -135,6 +137,9 @@ fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
     }
     if let Some(rev) = r.revocation(f) {
         p.insert("revocation".to_string(), json!(rev));
+    }
+    if let Some(v) = r.verification(f) {
+        p.insert("verification".to_string(), json!(v));
     }
     p
 }

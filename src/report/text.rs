@@ -33,9 +33,13 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             },
             None => String::new(),
         };
+        let verified = match r.verification(f) {
+            Some(v) => format!(" [verified {}: {}]", v.status.as_str(), v.message),
+            None => String::new(),
+        };
         writeln!(
             w,
-            "{}:{}:{}: {level} {} {}{encoded} ({}{}){}{revoked}",
+            "{}:{}:{}: {level} {} {}{encoded} ({}{}){}{verified}{revoked}",
             paint("35", &shown_path),
             paint("32", &l.line.to_string()),
             l.column,
@@ -118,6 +122,15 @@ pub fn summary_line(r: &Report) -> String {
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         line += &format!("; skipped: {}", parts.join(", "));
+    }
+    if let Some((live, invalid, unknown)) = r.verification_counts() {
+        line += &format!("; {live} verified live, {invalid} invalid, {unknown} unknown");
+        if s.verify_left_out > 0 {
+            line += &format!(
+                " ({} not verified live left out)",
+                plural(s.verify_left_out, "finding", "findings")
+            );
+        }
     }
     if r.revocations.is_some() {
         let (revoked, failed, skipped) = r.revocation_counts();
