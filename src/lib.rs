@@ -7,6 +7,7 @@ pub mod config;
 pub mod detect;
 pub mod finding;
 pub mod pipeline;
+pub mod prereceive;
 pub mod progress;
 pub mod report;
 pub mod revoke;

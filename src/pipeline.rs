@@ -19,6 +19,7 @@ use crate::progress::Progress;
 use crate::report::{self, Report, Summary};
 use crate::revoke;
 use crate::source;
+use crate::source::git::GitMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -79,14 +80,24 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         show_secrets: cfg.show_secrets,
         revocations: revocations.as_ref(),
     };
-    ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
-        .context("cannot write the report")?;
+    // A pre-receive hook writes a report only where -o says; the pusher reads its verdict.
+    let push = match &cfg.mode {
+        Mode::Git { mode: GitMode::PreReceive(push), .. } => Some(push),
+        _ => None,
+    };
+    if push.is_none() || cfg.output.is_some() {
+        ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
+            .context("cannot write the report")?;
+    }
     out.commit()?;
-    if cfg.output.is_some() {
+    if cfg.output.is_some() && push.is_none() {
         eprintln!("{}", report::text::summary_line(&rep));
     }
-    let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");
+    if let Some(push) = push {
+        return crate::prereceive::verdict(push, &findings, cfg.fail_on, &cfg.root, cfg.now);
+    }
+    let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
 }
 

@@ -8,7 +8,7 @@
 //! warnings; the scan goes on.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -28,6 +28,8 @@ pub struct Scanned {
 
 pub struct BlobJob<'a> {
     pub git_dir: &'a Path,
+    /// More object directories to read from (a pre-receive hook's quarantine).
+    pub object_dirs: &'a [PathBuf],
     pub det: &'a Detector,
     pub max_size: u64,
     pub threads: usize,
@@ -54,6 +56,7 @@ fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>)
     let repo = Repository::open(job.git_dir)
         .with_context(|| format!("cannot open repository '{}'", job.git_dir.display()))?;
     let odb = repo.odb().context("cannot open the object database")?;
+    super::prereceive::add_object_dirs(&odb, job.object_dirs)?;
     let (mut scratch, mut hits) = (StreamScratch::default(), Vec::new());
     let (mut found, mut stats) = (HashMap::new(), Stats::default());
     loop {

@@ -11,6 +11,7 @@ mod changes;
 mod history;
 mod order;
 pub mod pack;
+pub mod prereceive;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ pub enum GitMode {
     Range(String),
     /// Index entries that differ from HEAD, as staged.
     Staged,
+    /// A git server's pre-receive hook: what the push adds (read from standard input).
+    PreReceive(Arc<crate::prereceive::Push>),
 }
 
 /// How a whole-history scan reads blobs (`--git-engine`).
@@ -61,6 +64,8 @@ pub struct Ctx<'a> {
     pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
+    /// More object directories to read from (a pre-receive hook's quarantine).
+    pub object_dirs: &'a [PathBuf],
 }
 
 impl Ctx<'_> {
@@ -73,6 +78,7 @@ impl Ctx<'_> {
     ) -> blobs::BlobJob<'a> {
         blobs::BlobJob {
             git_dir: repo.path(),
+            object_dirs: self.object_dirs,
             det: self.det,
             max_size: self.opts.max_blob_size,
             threads: self.opts.threads,
@@ -89,11 +95,16 @@ pub fn scan(
     progress: &Progress,
 ) -> Result<(Vec<Finding>, Stats)> {
     let repo = open(&opts.repo)?;
-    let ctx = Ctx { det, now, opts, progress };
+    let object_dirs = match &opts.mode {
+        GitMode::PreReceive(_) => prereceive::quarantine(&repo)?,
+        _ => Vec::new(),
+    };
+    let ctx = Ctx { det, now, opts, progress, object_dirs: &object_dirs };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),
         GitMode::Staged => changes::staged(&repo, &ctx),
+        GitMode::PreReceive(push) => prereceive::scan(&repo, &ctx, push),
     }
 }
 
