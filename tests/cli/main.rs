@@ -10,6 +10,7 @@ mod git;
 mod git_engines;
 mod gitrepo;
 mod output;
+mod prereceive;
 mod revoke;
 mod secrets;
 mod team;
