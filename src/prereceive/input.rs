@@ -128,7 +128,8 @@ pub fn push_options(env: &dyn Fn(&str) -> Option<String>) -> PushOptions {
 /// (`GITHUB_USER_LOGIN`), git-http-backend (`REMOTE_USER`), else the account the hook runs
 /// as (`USER`, `LOGNAME`: over ssh, the pusher's account on a plain git server), else its uid.
 pub fn pusher(env: &dyn Fn(&str) -> Option<String>) -> (String, &'static str) {
-    const VARS: [&str; 6] = ["GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "REMOTE_USER", "USER", "LOGNAME"];
+    const VARS: [&str; 6] =
+        ["GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "REMOTE_USER", "USER", "LOGNAME"];
     for var in VARS {
         if let Some(v) = env(var).filter(|v| !v.is_empty()) {
             let cut: String = v.chars().take(MAX_OPTION).collect();
@@ -152,7 +153,10 @@ mod tests {
         let input = format!("{A} {B} refs/heads/main\n{Z} {B} refs/tags/v1\n{A} {Z} refs/heads/old");
         let u = read_updates(input.as_bytes()).unwrap();
         assert_eq!(u.len(), 3);
-        assert_eq!((u[0].old.is_some(), u[0].new.is_some(), &u[0].name[..]), (true, true, &b"refs/heads/main"[..]));
+        assert_eq!(
+            (u[0].old.is_some(), u[0].new.is_some(), &u[0].name[..]),
+            (true, true, &b"refs/heads/main"[..])
+        );
         assert_eq!((u[1].old, u[2].new), (None, None));
         assert_eq!(u[2].name, b"refs/heads/old");
         assert!(read_updates(&b""[..]).unwrap().is_empty());

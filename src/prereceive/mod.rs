@@ -49,7 +49,8 @@ pub struct Push {
 impl Push {
     /// Read the hook's standard input and environment.
     pub fn read(server: Server) -> Result<Push> {
-        let updates = input::read_updates(std::io::stdin().lock()).context("cannot read the pre-receive input")?;
+        let updates =
+            input::read_updates(std::io::stdin().lock()).context("cannot read the pre-receive input")?;
         let env = |k: &str| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned());
         Ok(Push {
             updates,
@@ -80,7 +81,10 @@ pub fn verdict(push: &Push, findings: &[Finding], fail_on: Level, repo: &Path, n
         let line = message::audit_line(push, &blocking, repo, now);
         if let Some(path) = &push.server.audit_log {
             append(path, &line).with_context(|| {
-                format!("cannot write the audit log '{}': bypass refused", crate::finding::escape_bytes(path.as_os_str().as_encoded_bytes()))
+                format!(
+                    "cannot write the audit log '{}': bypass refused",
+                    crate::finding::escape_bytes(path.as_os_str().as_encoded_bytes())
+                )
             })?;
         }
         let _ = writeln!(err, "{}", message::bypassed(push, blocking.len()));

@@ -77,7 +77,8 @@ impl Push {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        let out_text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out_text =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         Git { code: out.status.code().unwrap_or(-1), out: out_text }
     }
     fn client_git(&self, args: &[&str]) -> Git {
@@ -131,6 +132,23 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// The README's sample rejection is what git shows: its fixed lines verbatim, its finding
+/// line in the same shape.
+fn readme_sample_matches(out: &str) {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let sample = readme.split("The pusher sees").nth(1).unwrap().split("```").nth(1).unwrap();
+    let lines: Vec<&str> = sample.lines().filter(|l| l.starts_with("remote: ")).collect();
+    assert_eq!(lines.len(), 8, "{sample}");
+    let shape = regex::Regex::new(r"remote: loftyscan:   refs/heads/main commit [0-9a-f]{12} config/app.env:2: Trust Leads API key lfk_sk_…[A-Za-z0-9]{4}").unwrap();
+    for line in lines {
+        if line.contains(" commit ") {
+            assert!(shape.is_match(line) && shape.is_match(out), "{line} / {out}");
+        } else if !line.contains("Questions?") {
+            assert!(out.contains(line), "README line {line:?} in {out}");
+        }
+    }
+}
+
 fn rejected(g: &Git) -> bool {
     g.code != 0 && g.out.contains("pre-receive hook declined")
 }
@@ -161,6 +179,7 @@ fn key_in_a_new_commit_is_rejected_the_ref_kept_and_the_repository_untouched() {
         assert!(g.out.contains(want), "{want:?} in {}", g.out);
     }
     assert!(!g.out.contains(&key) && !g.out.contains("loftyscan.skip"), "{}", g.out);
+    readme_sample_matches(&g.out);
     // Remove the key by amending, push again: accepted.
     p.client_git(&["rm", "-q", "config/app.env"]);
     p.client_git(&["commit", "-q", "--amend", "--allow-empty", "-m", "config later"]);

@@ -23,7 +23,10 @@ pub struct Node {
 }
 
 /// `walk`: a revwalk, or any other list of commit ids.
-pub fn topo(repo: &Repository, walk: impl IntoIterator<Item = Result<Oid, git2::Error>>) -> Result<Vec<Node>> {
+pub fn topo(
+    repo: &Repository,
+    walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
+) -> Result<Vec<Node>> {
     let mut nodes = Vec::new();
     for oid in walk {
         let oid = oid.context("cannot walk the commit graph")?;
