@@ -4,7 +4,7 @@
 usage: gen_push.py REPO BASE BRANCH COMMITS [--key]
 
 Writes COMMITS new commits on top of BASE (a commit of REPO) to refs/heads/BRANCH with
-git fast-import: commit i appends a line to two of 200 existing source files of BASE's
+git fast-import, dated after BASE: commit i appends a line to two of 200 existing source files of BASE's
 tree (chosen deterministically), so each commit changes real files of realistic size.
 With --key the last commit also adds config/deploy.env holding a live lfk_sk_ key
 (deterministic, made up). Prints nothing; exit status is fast-import's.
@@ -29,7 +29,9 @@ def main():
         content[f] = subprocess.run(["git", "-C", repo, "show", f"{base}:{f}"], check=True,
                                     capture_output=True).stdout
     out = []
-    when = 1_760_000_000
+    # Dated after BASE, a minute apart, as commits made on top of it are.
+    when = int(subprocess.run(["git", "-C", repo, "show", "-s", "--format=%ct", base], check=True,
+                              capture_output=True, text=True).stdout) + 60
     for i in range(n):
         changed = {files[(i * 7) % 200], files[(i * 13 + 5) % 200]}
         msg = f"bench commit {i}\n".encode()

@@ -49,6 +49,12 @@ pub struct Push {
 impl Push {
     /// Read the hook's standard input and environment.
     pub fn read(server: Server) -> Result<Push> {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "--pre-receive reads git's `<old> <new> <ref>` lines on standard input (run it as a pre-receive hook)"
+            );
+        }
         let updates =
             input::read_updates(std::io::stdin().lock()).context("cannot read the pre-receive input")?;
         let env = |k: &str| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned());

@@ -26,6 +26,9 @@ const MAX_OBJECT_DIRS: usize = 64;
 /// Add the quarantine's object directories (from git's environment) to `repo`; gives
 /// them, for the blob workers' handles.
 pub fn quarantine(repo: &Repository) -> Result<Vec<PathBuf>> {
+    // git has hashed every pushed object already (index-pack), and the repository's own
+    // before accepting them: re-hashing each object libgit2 reads would double the cost.
+    git2::opts::strict_hash_verification(false);
     let dirs = object_dirs(&|k| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned()))?;
     add_object_dirs(&repo.odb().context("cannot open the object database")?, &dirs)?;
     Ok(dirs)
@@ -111,6 +114,7 @@ fn unquote(s: &str) -> Option<(String, &str)> {
 /// Scan what `push` adds; records in `push` which update brought each scanned commit.
 pub fn scan(repo: &Repository, ctx: &Ctx, push: &Push) -> Result<(Vec<Finding>, Stats)> {
     let (commits, introduced) = pushed(repo, &push.updates)?;
+    crate::progress::trace(&format!("pre-receive: {} commits pushed", commits.len()));
     let by_id = introduced.into_iter().map(|(oid, i)| (oid.to_string(), i)).collect();
     let _ = push.introduced.set(by_id);
     changes::added(repo, ctx, &commits)
@@ -128,12 +132,8 @@ fn pushed(repo: &Repository, updates: &[RefUpdate]) -> Result<(Vec<order::Node>,
             created.push((i, tip));
             continue;
         };
-        let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-        walk.push(tip).with_context(|| format!("cannot walk from {tip}"))?;
-        if let Ok(old) = repo.find_object(old, None).and_then(|o| o.peel(ObjectType::Commit)) {
-            walk.hide(old.id()).with_context(|| format!("cannot walk from {old:?}"))?;
-        }
-        for oid in walk {
+        let old = repo.find_object(old, None).and_then(|o| o.peel(ObjectType::Commit)).map(|o| o.id());
+        for oid in walk(repo, &[tip], old.as_slice())? {
             let oid = oid.context("cannot walk the commit graph")?;
             if let std::collections::hash_map::Entry::Vacant(e) = introduced.entry(oid) {
                 e.insert(i);
@@ -142,15 +142,9 @@ fn pushed(repo: &Repository, updates: &[RefUpdate]) -> Result<(Vec<order::Node>,
         }
     }
     if !created.is_empty() {
-        let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-        for &(_, tip) in &created {
-            walk.push(tip).with_context(|| format!("cannot walk from {tip}"))?;
-        }
-        for tip in existing_tips(repo) {
-            let _ = walk.hide(tip); // an unreadable old tip only widens the scan
-        }
+        let tips: Vec<Oid> = created.iter().map(|&(_, tip)| tip).collect();
         let mut new_ids = Vec::new();
-        for oid in walk {
+        for oid in walk(repo, &tips, &existing_tips(repo))? {
             let oid = oid.context("cannot walk the commit graph")?;
             if !introduced.contains_key(&oid) {
                 new_ids.push(oid);
@@ -161,6 +155,32 @@ fn pushed(repo: &Repository, updates: &[RefUpdate]) -> Result<(Vec<order::Node>,
     }
     let nodes = order::topo(repo, ids.into_iter().map(Ok))?;
     Ok((nodes, introduced))
+}
+
+/// Commits reachable from `tips` and from none of `hide`. libgit2 stops walking once only
+/// hidden commits older than every shown one remain, but it takes its starting points in
+/// the order they were given (last first) and keeps them in a date-sorted list only if they
+/// start sorted: so they are given oldest first. In a repository with a thousand tags,
+/// unsorted starting points make it walk most of the history.
+fn walk<'r>(repo: &'r Repository, tips: &[Oid], hide: &[Oid]) -> Result<git2::Revwalk<'r>> {
+    let mut starts: Vec<(i64, bool, Oid)> = Vec::with_capacity(tips.len() + hide.len());
+    for (list, hidden) in [(tips, false), (hide, true)] {
+        for &oid in list {
+            // An unreadable commit to hide only widens the scan; one to show is an error below.
+            let time = repo.find_commit(oid).map_or(i64::MIN, |c| c.time().seconds());
+            starts.push((time, hidden, oid));
+        }
+    }
+    starts.sort();
+    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
+    for (_, hidden, oid) in starts {
+        if hidden {
+            let _ = walk.hide(oid);
+        } else {
+            walk.push(oid).with_context(|| format!("cannot walk from {oid}"))?;
+        }
+    }
+    Ok(walk)
 }
 
 /// The commit a pushed object names (annotated tags peeled). A ref to a tree or blob would
@@ -199,9 +219,7 @@ fn existing_tips(repo: &Repository) -> Vec<Oid> {
     if let Ok(c) = repo.head().and_then(|h| h.peel_to_commit()) {
         tips.insert(c.id());
     }
-    let mut tips: Vec<Oid> = tips.into_iter().collect();
-    tips.sort();
-    tips
+    tips.into_iter().collect()
 }
 
 /// Each new commit to the first created ref (in input order) whose tip reaches it.
