@@ -132,7 +132,7 @@ fn pushed(repo: &Repository, updates: &[RefUpdate]) -> Result<(Vec<order::Node>,
             created.push((i, tip));
             continue;
         };
-        let old = repo.find_object(old, None).and_then(|o| o.peel(ObjectType::Commit)).map(|o| o.id());
+        let old = repo.find_object(old, None).and_then(|o| o.peel(ObjectType::Commit)).map(|o| o.id()).ok();
         for oid in walk(repo, &[tip], old.as_slice())? {
             let oid = oid.context("cannot walk the commit graph")?;
             if let std::collections::hash_map::Entry::Vacant(e) = introduced.entry(oid) {
