@@ -59,6 +59,19 @@ pub struct GitArgs {
     /// Only secrets added by the staged changes, read from the index (pre-commit)
     #[arg(long)]
     pub staged: bool,
+    /// Push protection: run as a git server's pre-receive hook (ref updates on standard
+    /// input); reject (exit 1) a push whose commits add a secret
+    #[arg(long, conflicts_with_all = ["range", "staged"])]
+    pub pre_receive: bool,
+    /// Pre-receive: a line added to every rejection message (who to contact, a policy link)
+    #[arg(long, value_name = "TEXT", requires = "pre_receive")]
+    pub remediation: Option<String>,
+    /// Pre-receive: honour `git push -o loftyscan.skip` (accept and log); off by default
+    #[arg(long, requires = "pre_receive")]
+    pub allow_bypass: bool,
+    /// Pre-receive: append each bypass to FILE as a JSON line (who, when, refs, redacted findings)
+    #[arg(long, value_name = "FILE", requires = "pre_receive")]
+    pub audit_log: Option<PathBuf>,
     /// Blobs larger than this are skipped with a counted warning (e.g. 512K, 64M, 1G)
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = crate::config::parse_size)]
     pub max_blob_size: u64,

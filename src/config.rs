@@ -72,7 +72,7 @@ pub enum BaselineSource {
 
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
-    let mode = mode_of(cli.command);
+    let mode = mode_of(cli.command)?;
     let root = root_of(&mode)?;
     let mut base = match &mode {
         Mode::Git { repo, mode: gm, .. } => {
@@ -171,8 +171,8 @@ pub fn resolve(cli: Cli) -> Result<Config> {
     })
 }
 
-fn mode_of(command: Command) -> Mode {
-    match command {
+fn mode_of(command: Command) -> Result<Mode> {
+    Ok(match command {
         Command::Dir(d) => Mode::Dir {
             paths: d.paths,
             no_ignore: d.no_ignore,
@@ -181,17 +181,24 @@ fn mode_of(command: Command) -> Mode {
         },
         Command::Git(g) => Mode::Git {
             repo: g.repo,
-            mode: match (g.range, g.staged) {
-                (Some(r), _) => GitMode::Range(r),
-                (None, true) => GitMode::Staged,
-                (None, false) => GitMode::History,
+            mode: match (g.range, g.staged, g.pre_receive) {
+                (_, _, true) => GitMode::PreReceive(std::sync::Arc::new(crate::prereceive::Push::read(
+                    crate::prereceive::Server {
+                        remediation: g.remediation,
+                        allow_bypass: g.allow_bypass,
+                        audit_log: g.audit_log,
+                    },
+                )?)),
+                (Some(r), _, _) => GitMode::Range(r),
+                (None, true, _) => GitMode::Staged,
+                (None, false, _) => GitMode::History,
             },
             max_blob_size: g.max_blob_size,
             engine: g.git_engine,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
         Command::Rules | Command::Version => Mode::Rules, // `version` is answered in main
-    }
+    })
 }
 
 /// The scanned root: the one directory scanned, the repository's work tree (its git
@@ -199,9 +206,13 @@ fn mode_of(command: Command) -> Mode {
 fn root_of(mode: &Mode) -> Result<PathBuf> {
     Ok(match mode {
         Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
-        Mode::Git { repo, .. } => {
+        Mode::Git { repo, mode, .. } => {
             let (r, _) = crate::source::git::open::open(repo.as_deref())?;
-            r.workdir().unwrap_or_else(|| r.path()).to_path_buf()
+            match mode {
+                // Server side: the git directory, never a work tree pushed content reaches.
+                GitMode::PreReceive(_) => r.path().to_path_buf(),
+                _ => r.workdir().unwrap_or_else(|| r.path()).to_path_buf(),
+            }
         }
         _ => PathBuf::from("."),
     })

@@ -9,6 +9,7 @@ pub mod finding;
 pub mod guard;
 pub mod output;
 pub mod pipeline;
+pub mod prereceive;
 pub mod progress;
 pub mod report;
 pub mod revoke;

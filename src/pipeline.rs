@@ -109,14 +109,24 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         revocations: revocations.as_ref(),
         verifications: verifications.as_ref(),
     };
-    ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
-        .context("cannot write the report")?;
+    // A pre-receive hook writes a report only where -o says; the pusher reads its verdict.
+    let push = match &cfg.mode {
+        Mode::Git { mode: GitMode::PreReceive(push), .. } => Some(push),
+        _ => None,
+    };
+    if push.is_none() || cfg.output.is_some() {
+        ignore_broken_pipe(report::write(cfg.format, &rep, &mut out, cfg.color))
+            .context("cannot write the report")?;
+    }
     out.commit()?;
-    if cfg.output.is_some() && !cfg.quiet {
+    if cfg.output.is_some() && push.is_none() && !cfg.quiet {
         crate::guard::eprint_line(&report::text::summary_line(&rep));
     }
-    let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     crate::progress::trace("done");
+    if let Some(push) = push {
+        return crate::prereceive::verdict(push, &findings, cfg.fail_on, &cfg.root, cfg.now);
+    }
+    let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
 }
 

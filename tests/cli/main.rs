@@ -16,6 +16,7 @@ mod hostile;
 mod jobs;
 mod output;
 mod packwriter;
+mod prereceive;
 mod readme;
 mod release;
 mod revoke;

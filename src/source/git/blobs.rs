@@ -8,6 +8,7 @@
 //! warnings; the scan goes on.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +32,8 @@ pub struct Scanned {
 
 pub struct BlobJob<'a> {
     pub repo: &'a super::open::RepoSpec,
+    /// More object directories to read from (a pre-receive hook's quarantine).
+    pub object_dirs: &'a [PathBuf],
     pub det: &'a Detector,
     pub max_size: u64,
     pub threads: usize,
@@ -58,6 +61,7 @@ pub fn scan(job: &BlobJob, oids: &[Oid]) -> Result<Scanned> {
 fn worker(job: &BlobJob, oids: &[Oid], next: &AtomicUsize, out: &Mutex<Scanned>) -> Result<()> {
     let repo = job.repo.reopen()?;
     let odb = repo.odb().context("cannot open the object database")?;
+    super::prereceive::add_object_dirs(&odb, job.object_dirs)?;
     let (mut scratch, mut hits) = (StreamScratch::default(), Vec::new());
     let (mut found, mut stats) = (HashMap::new(), Stats::default());
     loop {

@@ -21,6 +21,12 @@ use crate::source::{SkipReason, Stats};
 pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
     let (walk, _) = super::revs::range_walk(repo, spec)?;
     let commits = order::topo(repo, walk)?;
+    added(repo, ctx, &commits)
+}
+
+/// What `commits` (parents before children) added, as `--range` reports it; also the
+/// pre-receive hook's scan of a push.
+pub fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(Vec<Finding>, Stats)> {
     let (mut paths, mut walked) = (Paths::new(), Walked::default());
     let mut occurrences = Vec::new();
     let mut cut = false;
@@ -39,7 +45,7 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);
-    let infos = super::infos(&commits);
+    let infos = super::infos(commits);
     let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
     finish(ctx, &paths, occurrences, stats, &provenance)
 }

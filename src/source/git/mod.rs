@@ -15,6 +15,7 @@ mod order;
 pub mod pack;
 pub mod revs;
 mod tags;
+pub mod prereceive;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -38,6 +39,8 @@ pub enum GitMode {
     Range(String),
     /// Index entries that differ from HEAD, as staged.
     Staged,
+    /// A git server's pre-receive hook: what the push adds (read from standard input).
+    PreReceive(Arc<crate::prereceive::Push>),
 }
 
 /// How a whole-history scan reads blobs (`--git-engine`).
@@ -70,6 +73,8 @@ pub struct Ctx<'a> {
     pub progress: &'a Progress,
     /// How the repository was opened: worker threads reopen it the same way.
     pub spec: &'a open::RepoSpec,
+    /// More object directories to read from (a pre-receive hook's quarantine).
+    pub object_dirs: &'a [PathBuf],
 }
 
 impl Ctx<'_> {
@@ -78,6 +83,7 @@ impl Ctx<'_> {
     pub fn blob_job<'a>(&'a self, describe: &'a (dyn Fn(Oid) -> String + Sync)) -> blobs::BlobJob<'a> {
         blobs::BlobJob {
             repo: self.spec,
+            object_dirs: self.object_dirs,
             det: self.det,
             max_size: self.opts.max_blob_size,
             threads: self.opts.threads,
@@ -96,11 +102,16 @@ pub fn scan(
 ) -> Result<(Vec<Finding>, Stats)> {
     let (repo, spec) = open::open(opts.repo.as_deref())?;
     let packs = pack::single::PackReader::open(repo.path());
-    let ctx = Ctx { det, packs, now, opts, progress, spec: &spec };
+    let object_dirs = match &opts.mode {
+        GitMode::PreReceive(_) => prereceive::quarantine(&repo)?,
+        _ => Vec::new(),
+    };
+    let ctx = Ctx { det, packs, now, opts, progress, spec: &spec, object_dirs: &object_dirs };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),
         GitMode::Staged => changes::staged(&repo, &ctx),
+        GitMode::PreReceive(push) => prereceive::scan(&repo, &ctx, push),
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use git2::{Oid, Repository, Revwalk};
+use git2::{Oid, Repository};
 
 use crate::finding::CommitInfo;
 
@@ -22,7 +22,11 @@ pub struct Node {
     pub info: Arc<CommitInfo>,
 }
 
-pub fn topo(repo: &Repository, walk: Revwalk) -> Result<Vec<Node>> {
+/// `walk`: a revwalk, or any other list of commit ids.
+pub fn topo(
+    repo: &Repository,
+    walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
+) -> Result<Vec<Node>> {
     let mut nodes = Vec::new();
     for oid in walk {
         let oid = oid.context("cannot walk the commit graph")?;
