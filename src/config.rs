@@ -18,7 +18,7 @@ use file::PathAllowlist;
 
 pub enum Mode {
     Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool },
-    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64, engine: GitEngine },
+    Git { repo: PathBuf, mode: GitMode, max_blob_size: u64, engine: GitEngine, include_unreachable: bool },
     Stdin { name: String },
     Rules,
 }
@@ -117,6 +117,7 @@ fn mode_of(command: Command) -> Mode {
             },
             max_blob_size: g.max_blob_size,
             engine: g.git_engine,
+            include_unreachable: g.include_unreachable,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
         Command::Rules => Mode::Rules,

@@ -170,6 +170,26 @@ pub enum Provenance {
     Git {
         commit: Arc<CommitInfo>,
     },
+    /// A blob no ref reaches (`git --include-unreachable`): its id is all that is known.
+    Unreachable {
+        blob: String,
+    },
+}
+
+/// Where a secret found in whole history still lives (`git`, whole history).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Still at this path in HEAD's tip.
+    pub present_at_head: bool,
+    /// Ref tips that hold it at this path: the first [`Exposure::MAX_REFS`] by name.
+    pub refs: Vec<String>,
+    pub refs_count: u64,
+    /// Commits (reachable from any ref) that hold it at this path.
+    pub commits_count: u64,
+}
+
+impl Exposure {
+    pub const MAX_REFS: usize = 20;
 }
 
 #[derive(Clone, Debug)]
@@ -191,6 +211,8 @@ pub struct Finding {
     /// Inside a container (`backup.zip`): the entry (`config/.env`); line and column
     /// are within it.
     pub entry: Option<String>,
+    /// Whole-history `git` scans only: where the secret still lives.
+    pub exposure: Option<Exposure>,
 }
 
 impl Finding {

@@ -103,13 +103,14 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             source::fs::scan(det, &opts, cfg.now, progress)?
         }
-        Mode::Git { repo, mode, max_blob_size, engine } => {
+        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable } => {
             let opts = source::git::GitOptions {
                 repo: repo.clone(),
                 mode: mode.clone(),
                 engine: *engine,
                 max_blob_size: *max_blob_size,
                 threads: cfg.threads,
+                include_unreachable: *include_unreachable,
             };
             source::git::scan(det, &opts, cfg.now, progress)?
         }

@@ -111,6 +111,7 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
         allowed: hit.allowed,
         encoding: hit.encoding,
         entry: hit.entry,
+        exposure: None,
     }
 }
 

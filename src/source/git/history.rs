@@ -15,8 +15,10 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, GitEngine, Occurrence, blobs, order, pack};
-use crate::finding::{Finding, Provenance};
+use super::{Ctx, GitEngine, Occurrence, blobs, exposure, order, pack};
+use crate::detect::stream::Hit;
+use crate::finding::{Exposure, Finding, Provenance, RelPath};
+use crate::source::to_finding;
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
@@ -50,19 +52,52 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     let mut paths = Paths::new();
-    let (first, unreadable) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    let (first, unreadable, graph, marks) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
-    let unplaced = hit_ids.len() - placed.len();
-    if unplaced > 0 {
-        ctx.progress.note(&format!(
-            "{unplaced} blob(s) with secrets are in no commit reachable from a ref (dangling objects): not reported"
-        ));
+    let mut findings = finish(ctx, &commits, &paths, &first, &all.hits);
+    let trees = exposure::Trees { graph: &graph, marks: &marks };
+    exposure::annotate(ctx, &exposure::Tips::read(repo), &trees, &commits, &mut paths, &all.hits, &mut findings);
+    unreachable(ctx, &all.hits, &placed, &mut findings);
+    Ok((findings, stats))
+}
+
+/// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
+/// `--include-unreachable`, else only counted in a note.
+fn unreachable(
+    ctx: &Ctx,
+    hits: &HashMap<Oid, Vec<Hit>>,
+    placed: &HashSet<Oid>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
+    if dangling.is_empty() {
+        return;
     }
-    Ok((finish(ctx, &commits, &paths, &first, &all.hits), stats))
+    if !ctx.opts.include_unreachable {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are in no commit reachable from a ref (dangling objects): \
+             not reported (--include-unreachable reports them)",
+            dangling.len()
+        ));
+        return;
+    }
+    dangling.sort();
+    for blob in dangling {
+        let mut once = HashSet::new();
+        for h in &hits[&blob] {
+            if once.insert((h.rule, h.secret.expose())) {
+                let id = blob.to_string();
+                let path = RelPath::new(id.clone().into_bytes());
+                let mut f = to_finding(ctx.det, h.clone(), path, Provenance::Unreachable { blob: id }, ctx.now);
+                f.exposure = Some(Exposure::default());
+                findings.push(f);
+            }
+        }
+    }
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
@@ -73,10 +108,44 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     let describe = |oid: Oid| w.blob_path.get(&oid).map_or(String::new(), |&p| w.paths.escaped(p));
     let job = ctx.blob_job(repo, &describe);
-    let scanned = blobs::scan(&job, &w.blobs)?;
+    let mut scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
-    Ok((finish(ctx, &commits, &w.paths, &w.first, &scanned.hits), stats))
+    let mut reached: HashSet<Oid> = w.blob_path.keys().copied().collect();
+    if ctx.opts.include_unreachable {
+        let extra = unreached_objects(repo, &reached)?;
+        let more = blobs::scan(&job, &extra)?;
+        stats.merge(&more.stats);
+        scanned.hits.extend(more.hits);
+    }
+    let mut findings = finish(ctx, &commits, &w.paths, &w.first, &scanned.hits);
+    reached.retain(|b| scanned.hits.contains_key(b));
+    if !reached.is_empty() {
+        let graph = exposure::graph_from_odb(repo, &commits, &reached);
+        let marks = graph.marks();
+        let trees = exposure::Trees { graph: &graph, marks: &marks };
+        let mut paths = w.paths;
+        exposure::annotate(ctx, &exposure::Tips::read(repo), &trees, &commits, &mut paths, &scanned.hits, &mut findings);
+    }
+    unreachable(ctx, &scanned.hits, &reached, &mut findings);
+    Ok((findings, stats))
+}
+
+/// Every object in the store that the walk did not reach as a blob (commits and trees
+/// among them are skipped by the blob scan).
+fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oid>> {
+    let odb = repo.odb().context("cannot open the object database")?;
+    let mut out = Vec::new();
+    odb.foreach(|oid| {
+        if !reached.contains(oid) {
+            out.push(*oid);
+        }
+        true
+    })
+    .context("cannot list the object database")?;
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Every commit reachable from any ref, unordered.
@@ -137,7 +206,7 @@ fn finish(
     commits: &[order::Node],
     paths: &Paths,
     first: &HashMap<(Oid, u32), u32>,
-    hits: &HashMap<Oid, Vec<crate::detect::stream::Hit>>,
+    hits: &HashMap<Oid, Vec<Hit>>,
 ) -> Vec<Finding> {
     let occurrences: Vec<Occurrence> = first
         .iter()

@@ -8,6 +8,7 @@
 
 mod blobs;
 mod changes;
+mod exposure;
 mod history;
 mod order;
 pub mod pack;
@@ -53,6 +54,8 @@ pub struct GitOptions {
     pub engine: GitEngine,
     pub max_blob_size: u64,
     pub threads: usize,
+    /// Whole history: also report blobs no ref reaches, by blob id.
+    pub include_unreachable: bool,
 }
 
 /// What every git mode needs besides the repository.

@@ -94,7 +94,8 @@ impl Store {
     }
 
     /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
-    /// commits' root trees, oldest first); also the number of trees that could not be read.
+    /// commits' root trees, oldest first); also the number of trees that could not be read,
+    /// and the tree graph with its marks (trees holding a blob with hits).
     pub fn place(
         &self,
         repo: &Repository,
@@ -102,7 +103,7 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (HashMap<(Oid, u32), u32>, u64) {
+    ) -> (HashMap<(Oid, u32), u32>, u64, trees::Graph, Vec<bool>) {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
@@ -124,7 +125,8 @@ impl Store {
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
         let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        (graph.place(roots, paths), unreadable)
+        let marks = graph.marks();
+        (graph.place(&marks, roots, paths), unreadable, graph, marks)
     }
 }
 

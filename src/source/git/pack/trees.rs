@@ -51,7 +51,7 @@ impl Graph {
         n
     }
 
-    fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)]) {
+    pub fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)]) {
         let id = self.id(tree);
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
@@ -65,7 +65,7 @@ impl Graph {
     }
 
     /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
-    fn marks(&self) -> Vec<bool> {
+    pub fn marks(&self) -> Vec<bool> {
         let mut mark: Vec<Option<bool>> = vec![None; self.nodes.len()];
         for start in 0..self.nodes.len() {
             let mut stack = vec![(start as u32, false)];
@@ -93,8 +93,7 @@ impl Graph {
 
     /// Walk each commit's root tree (in `roots` order) through marked trees only; gives
     /// each (blob, path) pair's first position.
-    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> HashMap<(Oid, u32), u32> {
-        let marks = self.marks();
+    pub fn place(&self, marks: &[bool], roots: &[Oid], paths: &mut Paths) -> HashMap<(Oid, u32), u32> {
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
         let mut first = HashMap::new();
         for (order, root) in roots.iter().enumerate() {
@@ -115,6 +114,22 @@ impl Graph {
             }
         }
         first
+    }
+}
+
+/// Read access for the exposure facts (`git::exposure`).
+impl Graph {
+    /// The dense id of a tree, if it was read.
+    pub fn tree(&self, oid: Oid) -> Option<u32> {
+        self.ids.get(&oid).copied()
+    }
+    /// A tree's subtrees and blobs with hits, as (name id, child).
+    pub fn entries(&self, t: u32) -> (&[(u32, u32)], &[(u32, Oid)]) {
+        let n = &self.nodes[t as usize];
+        (&n.subtrees, &n.blobs)
+    }
+    pub fn name_of(&self, n: u32) -> &[u8] {
+        &self.name_list[n as usize]
     }
 }
 
@@ -212,7 +227,7 @@ mod tests {
         g.add(t_root1, &[(b"README", other, false)]);
         g.add(t_root2, &[(b"cfg", t_sub, true), (b"again", t_sub, true)]);
         let mut paths = Paths::new();
-        let first = g.place(&[t_root1, t_root2, t_root2], &mut paths);
+        let first = g.place(&g.marks(), &[t_root1, t_root2, t_root2], &mut paths);
         let mut got: Vec<_> = first.iter().map(|(&(b, p), &o)| (b, paths.path(p), o)).collect();
         got.sort();
         assert_eq!(
