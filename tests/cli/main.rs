@@ -5,6 +5,7 @@ mod bad_input;
 mod ci_templates;
 mod common;
 mod encoded;
+mod exposure;
 mod fixtures;
 mod git;
 mod git_engines;
