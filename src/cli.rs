@@ -134,6 +134,8 @@ pub enum Format {
     Sarif,
     /// GitLab's secret-detection report (gl-secret-detection-report.json)
     Gitlab,
+    /// A self-contained HTML audit report (one file, offline, no raw secret)
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -71,6 +71,8 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         baseline_stale: stale,
         started_at: cfg.now,
         elapsed: start.elapsed(),
+        scan: report::html::scan_info(&cfg, &det.rules, progress.kept_warnings()),
+        suppressed: report::suppressed(marked, by_path, baselined),
     };
     let rep = Report {
         findings: &findings,

@@ -21,7 +21,12 @@ pub struct Progress {
     items: AtomicU64,
     bytes: AtomicU64,
     warnings: AtomicU64,
+    /// The first [`KEPT_WARNINGS`] warning lines, for reports that list them (HTML).
+    kept: Mutex<Vec<String>>,
 }
+
+/// Warning lines kept for the HTML report (all are counted).
+pub const KEPT_WARNINGS: usize = 200;
 
 impl Progress {
     /// Draws only when `enabled` and stderr is a terminal.
@@ -33,6 +38,7 @@ impl Progress {
             items: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             warnings: AtomicU64::new(0),
+            kept: Mutex::new(Vec::new()),
         }
     }
 
@@ -102,6 +108,15 @@ impl Progress {
     pub fn warn(&self, msg: &str) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
         self.note(&format!("warning: {msg}"));
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < KEPT_WARNINGS {
+            kept.push(msg.to_string());
+        }
+    }
+
+    /// The first warning lines (see [`KEPT_WARNINGS`]).
+    pub fn kept_warnings(&self) -> Vec<String> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Print `loftyscan: MSG` on stderr (not counted). `msg` must hold no secret.

@@ -10,6 +10,7 @@ mod fixtures;
 mod git;
 mod git_engines;
 mod gitrepo;
+mod html;
 mod output;
 mod revoke;
 mod secrets;
