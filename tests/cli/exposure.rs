@@ -46,7 +46,10 @@ fn exposure_facts_in_json_with_both_engines() {
         assert_eq!(b["refs"], serde_json::json!(["refs/heads/side"]));
         assert_eq!(b["commits_count"], 1);
         let k = by_path(&found, "tmp/k.txt");
-        assert_eq!((&k["present_at_head"], &k["refs_count"], &k["commits_count"]), (&false.into(), &0.into(), &1.into()));
+        assert_eq!(
+            (&k["present_at_head"], &k["refs_count"], &k["commits_count"]),
+            (&false.into(), &0.into(), &1.into())
+        );
         assert_eq!(k["refs"], serde_json::json!([]));
     }
 }
@@ -68,7 +71,10 @@ fn exposure_facts_in_sarif_and_text() {
     assert_eq!((&p["refsCount"], &p["commitsCount"]), (&2.into(), &4.into()));
     let r = run(bin().current_dir(t.path()).args(["git", ".", "--no-progress"]));
     let line = r.stdout.lines().find(|l| l.starts_with("a.env:")).unwrap();
-    assert!(line.ends_with("[still at HEAD; in 2 refs (refs/heads/main, refs/tags/v1); in 4 commits]"), "{line}");
+    assert!(
+        line.ends_with("[still at HEAD; in 2 refs (refs/heads/main, refs/tags/v1); in 4 commits]"),
+        "{line}"
+    );
     let line = r.stdout.lines().find(|l| l.starts_with("tmp/k.txt:")).unwrap();
     assert!(line.ends_with("[not at HEAD; in no ref; in 1 commit]"), "{line}");
 }

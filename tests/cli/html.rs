@@ -11,7 +11,8 @@ use crate::gitrepo::TestRepo;
 
 fn html(dir: &std::path::Path, args: &[&str]) -> String {
     let out = dir.join("report.html");
-    let r = run(bin().current_dir(dir).args(args).args(["--format", "html", "--no-progress", "-o"]).arg(&out));
+    let r =
+        run(bin().current_dir(dir).args(args).args(["--format", "html", "--no-progress", "-o"]).arg(&out));
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
     std::fs::read_to_string(out).unwrap()
 }

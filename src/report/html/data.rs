@@ -68,7 +68,9 @@ pub struct Row<'a> {
 /// Every finding, reported and hidden, in report order.
 pub fn rows<'a>(r: &'a Report) -> Vec<Row<'a>> {
     let mut rows: Vec<Row> = r.findings.iter().map(|f| Row { f, status: status(f, None) }).collect();
-    rows.extend(r.summary.suppressed.iter().map(|s| Row { f: &s.finding, status: status(&s.finding, Some(s.why)) }));
+    rows.extend(
+        r.summary.suppressed.iter().map(|s| Row { f: &s.finding, status: status(&s.finding, Some(s.why)) }),
+    );
     rows.sort_by(|a, b| a.f.sort_key().cmp(&b.f.sort_key()).then(a.status.cmp(&b.status)));
     rows
 }
@@ -86,7 +88,8 @@ pub fn date(f: &Finding) -> Option<String> {
 pub fn table(r: &Report, rows: &[Row]) -> Value {
     let rule_ids: Vec<&str> = r.rules.iter().map(|x| x.info.id.as_str()).collect();
     let mut rule_index: HashMap<&str, usize> = rule_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut rules: Vec<Value> = r.rules.iter().map(|x| json!({"id": x.info.id, "title": x.info.title})).collect();
+    let mut rules: Vec<Value> =
+        r.rules.iter().map(|x| json!({"id": x.info.id, "title": x.info.title})).collect();
     let mut keys: Vec<&str> = Vec::new();
     let mut key_index: HashMap<[u8; 32], usize> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
@@ -102,7 +105,8 @@ pub fn table(r: &Report, rows: &[Row]) -> Value {
         });
         out.push(row_json(f, row.status, rule, key));
     }
-    let statuses: Vec<Value> = Status::ALL.iter().map(|s| json!({"id": s.id(), "label": s.label()})).collect();
+    let statuses: Vec<Value> =
+        Status::ALL.iter().map(|s| json!({"id": s.id(), "label": s.label()})).collect();
     json!({
         "cols": ["rule", "level", "status", "key", "path", "line", "commit", "author", "date",
                  "head", "refs_count", "commits_count", "refs", "blob"],
@@ -115,7 +119,9 @@ pub fn table(r: &Report, rows: &[Row]) -> Value {
 
 fn row_json(f: &Finding, status: Status, rule: usize, key: usize) -> Value {
     let (commit, author) = match &f.provenance {
-        Provenance::Git { commit } => (Some(&commit.id[..commit.id.len().min(12)]), Some(commit.author.as_str())),
+        Provenance::Git { commit } => {
+            (Some(&commit.id[..commit.id.len().min(12)]), Some(commit.author.as_str()))
+        }
         _ => (None, None),
     };
     let blob = match &f.provenance {
@@ -191,6 +197,9 @@ mod tests {
 
     #[test]
     fn html_escaping() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>\u{1b}"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\u{fffd}");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>\u{1b}"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\u{fffd}"
+        );
     }
 }

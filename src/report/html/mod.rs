@@ -17,8 +17,8 @@ use std::io::{self, Write};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-pub use self::info::scan_info;
 use self::data::{Row, Status, esc, script_json};
+pub use self::info::scan_info;
 use super::Report;
 use crate::report::text::human_bytes;
 
@@ -75,7 +75,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 /// The one-sentence answer: live keys, expired ones, still at HEAD.
 fn answer(r: &Report, rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
     let n = |s: Status| rows.iter().filter(|x| x.status == s).count();
-    let at_head = r.findings.iter().filter(|f| f.exposure.as_ref().is_some_and(|e| e.present_at_head)).count();
+    let at_head =
+        r.findings.iter().filter(|f| f.exposure.as_ref().is_some_and(|e| e.present_at_head)).count();
     let keys: std::collections::HashSet<[u8; 32]> = r.findings.iter().map(|f| f.sha256).collect();
     writeln!(
         w,
@@ -95,7 +96,10 @@ fn answer(r: &Report, rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
 
 /// Findings by rule (rows) and status (columns), with totals.
 fn counts(rows: &[Row], rule_ids: &[&str], w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w, "<section id=\"counts\"><h2>Findings by rule and status</h2>\n<table class=\"counts\"><thead><tr><th>Rule</th>")?;
+    writeln!(
+        w,
+        "<section id=\"counts\"><h2>Findings by rule and status</h2>\n<table class=\"counts\"><thead><tr><th>Rule</th>"
+    )?;
     for s in Status::ALL {
         write!(w, "<th>{}</th>", s.label())?;
     }
@@ -112,9 +116,19 @@ fn counts(rows: &[Row], rule_ids: &[&str], w: &mut dyn Write) -> io::Result<()> 
         write!(w, "<tr><th>{name}</th>")?;
         for s in Status::ALL {
             let n = rows.iter().filter(mine).filter(|x| x.status == s).count();
-            write!(w, "<td data-rule=\"{}\" data-status=\"{}\">{n}</td>", id.map_or("*".into(), esc), s.id())?;
+            write!(
+                w,
+                "<td data-rule=\"{}\" data-status=\"{}\">{n}</td>",
+                id.map_or("*".into(), esc),
+                s.id()
+            )?;
         }
-        writeln!(w, "<td data-rule=\"{}\" data-status=\"*\">{}</td></tr>", id.map_or("*".into(), esc), rows.iter().filter(mine).count())?;
+        writeln!(
+            w,
+            "<td data-rule=\"{}\" data-status=\"*\">{}</td></tr>",
+            id.map_or("*".into(), esc),
+            rows.iter().filter(mine).count()
+        )?;
     }
     writeln!(w, "</tbody></table></section>")
 }
@@ -122,10 +136,8 @@ fn counts(rows: &[Row], rule_ids: &[&str], w: &mut dyn Write) -> io::Result<()> 
 /// What was scanned: target, mode, counts, time, settings.
 fn scanned(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = r.summary;
-    let mut items: Vec<(String, String)> = vec![
-        ("Target".into(), s.scan.target.clone()),
-        ("Mode".into(), s.scan.mode.clone()),
-    ];
+    let mut items: Vec<(String, String)> =
+        vec![("Target".into(), s.scan.target.clone()), ("Mode".into(), s.scan.mode.clone())];
     if let Some(c) = s.stats.commits {
         items.push(("Commits".into(), c.to_string()));
         items.push(("Blobs".into(), s.stats.files.to_string()));
@@ -146,7 +158,11 @@ fn scanned(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 
 fn warnings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = r.summary;
-    writeln!(w, "<section id=\"warnings\"><h2>Warnings: <span id=\"warning-count\">{}</span></h2>", s.warnings)?;
+    writeln!(
+        w,
+        "<section id=\"warnings\"><h2>Warnings: <span id=\"warning-count\">{}</span></h2>",
+        s.warnings
+    )?;
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         writeln!(w, "<p>Skipped: {}</p>", esc(&parts.join(", ")))?;
@@ -210,6 +226,10 @@ fn table(r: &Report, rows: &[Row], rule_ids: &[&str], w: &mut dyn Write) -> io::
          </tr></thead><tbody id=\"rows\"></tbody></table>\n\
          <p><button type=\"button\" id=\"more\" hidden>Show more</button></p></section>",
         n = rows.len(),
-        git = if r.summary.stats.commits.is_some() { " (git: the oldest commit with the key at that path)" } else { "" },
+        git = if r.summary.stats.commits.is_some() {
+            " (git: the oldest commit with the key at that path)"
+        } else {
+            ""
+        },
     )
 }

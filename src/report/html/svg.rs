@@ -12,7 +12,8 @@ use super::data::{Row, esc};
 use crate::finding::Provenance;
 
 /// Bar colours by rule position (colour-blind-safe-ish, distinct on white).
-pub const PALETTE: [&str; 8] = ["#c0392b", "#2471a3", "#d68910", "#148f77", "#7d3c98", "#566573", "#a04000", "#1e8449"];
+pub const PALETTE: [&str; 8] =
+    ["#c0392b", "#2471a3", "#d68910", "#148f77", "#7d3c98", "#566573", "#a04000", "#1e8449"];
 
 /// More months than this are drawn by year.
 const MAX_MONTHS: i64 = 120;
@@ -33,18 +34,22 @@ pub fn timeline(rows: &[Row], rules: &[&str]) -> String {
         *months.entry(y * 12 + m - 1).or_default().entry(rule).or_default() += 1;
     }
     let (Some(&lo), Some(&hi)) = (months.keys().next(), months.keys().next_back()) else {
-        return "<p class=\"empty\">No first-seen dates: no reported finding comes from git history.</p>".into();
+        return "<p class=\"empty\">No first-seen dates: no reported finding comes from git history.</p>"
+            .into();
     };
     let by_year = hi - lo + 1 > MAX_MONTHS;
     let bucket = |m: i64| if by_year { m.div_euclid(12) } else { m };
-    let mut buckets: BTreeMap<i64, BTreeMap<usize, u64>> = (bucket(lo)..=bucket(hi)).map(|b| (b, BTreeMap::new())).collect();
+    let mut buckets: BTreeMap<i64, BTreeMap<usize, u64>> =
+        (bucket(lo)..=bucket(hi)).map(|b| (b, BTreeMap::new())).collect();
     for (m, per_rule) in months {
         let b = buckets.entry(bucket(m)).or_default();
         for (rule, n) in per_rule {
             *b.entry(rule).or_default() += n;
         }
     }
-    let label = |b: i64| if by_year { b.to_string() } else { format!("{}-{:02}", b.div_euclid(12), b.rem_euclid(12) + 1) };
+    let label = |b: i64| {
+        if by_year { b.to_string() } else { format!("{}-{:02}", b.div_euclid(12), b.rem_euclid(12) + 1) }
+    };
     let max = buckets.values().map(|r| r.values().sum::<u64>()).max().unwrap_or(1).max(1);
     let (w, h, left, bottom) = (760.0f64, 240.0f64, 40.0f64, 40.0f64);
     let slot = (w - left - 10.0) / buckets.len() as f64;

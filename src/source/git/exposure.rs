@@ -102,7 +102,9 @@ pub fn annotate(
     let mut budget = MAX_VISITS;
     let mut facts = commit_counts(trees, commits, paths, &mut budget);
     for (root, refs) in &tips.roots {
-        each_pair(trees, *root, paths, &mut budget, &mut |pair| facts.entry(pair).or_default().add_refs(refs));
+        each_pair(trees, *root, paths, &mut budget, &mut |pair| {
+            facts.entry(pair).or_default().add_refs(refs)
+        });
     }
     if let Some(head) = tips.head {
         each_pair(trees, head, paths, &mut budget, &mut |pair| facts.entry(pair).or_default().at_head = true);
@@ -149,7 +151,12 @@ fn by_secret<'h>(
 
 /// Commits holding each (blob, path): commit counts per root tree, pushed down the marked
 /// trees one depth at a time.
-fn commit_counts(trees: &Trees, commits: &[Node], paths: &mut Paths, budget: &mut u64) -> HashMap<(Oid, u32), Facts> {
+fn commit_counts(
+    trees: &Trees,
+    commits: &[Node],
+    paths: &mut Paths,
+    budget: &mut u64,
+) -> HashMap<(Oid, u32), Facts> {
     let mut level: HashMap<(u32, u32), u64> = HashMap::new();
     for n in commits {
         if let Some(t) = trees.graph.tree(n.tree).filter(|&t| trees.marks[t as usize]) {

@@ -18,8 +18,8 @@ use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, Occurrence, blobs, exposure, order, pack};
 use crate::detect::stream::Hit;
 use crate::finding::{Exposure, Finding, Provenance, RelPath};
-use crate::source::to_finding;
 use crate::progress::trace;
+use crate::source::to_finding;
 use crate::source::{SkipReason, Stats};
 
 pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
@@ -60,19 +60,22 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
     let mut findings = finish(ctx, &commits, &paths, &first, &all.hits);
     let trees = exposure::Trees { graph: &graph, marks: &marks };
-    exposure::annotate(ctx, &exposure::Tips::read(repo), &trees, &commits, &mut paths, &all.hits, &mut findings);
+    exposure::annotate(
+        ctx,
+        &exposure::Tips::read(repo),
+        &trees,
+        &commits,
+        &mut paths,
+        &all.hits,
+        &mut findings,
+    );
     unreachable(ctx, &all.hits, &placed, &mut findings);
     Ok((findings, stats))
 }
 
 /// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
 /// `--include-unreachable`, else only counted in a note.
-fn unreachable(
-    ctx: &Ctx,
-    hits: &HashMap<Oid, Vec<Hit>>,
-    placed: &HashSet<Oid>,
-    findings: &mut Vec<Finding>,
-) {
+fn unreachable(ctx: &Ctx, hits: &HashMap<Oid, Vec<Hit>>, placed: &HashSet<Oid>, findings: &mut Vec<Finding>) {
     let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
     if dangling.is_empty() {
         return;
@@ -92,7 +95,8 @@ fn unreachable(
             if once.insert((h.rule, h.secret.expose())) {
                 let id = blob.to_string();
                 let path = RelPath::new(id.clone().into_bytes());
-                let mut f = to_finding(ctx.det, h.clone(), path, Provenance::Unreachable { blob: id }, ctx.now);
+                let mut f =
+                    to_finding(ctx.det, h.clone(), path, Provenance::Unreachable { blob: id }, ctx.now);
                 f.exposure = Some(Exposure::default());
                 findings.push(f);
             }
@@ -125,7 +129,15 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         let marks = graph.marks();
         let trees = exposure::Trees { graph: &graph, marks: &marks };
         let mut paths = w.paths;
-        exposure::annotate(ctx, &exposure::Tips::read(repo), &trees, &commits, &mut paths, &scanned.hits, &mut findings);
+        exposure::annotate(
+            ctx,
+            &exposure::Tips::read(repo),
+            &trees,
+            &commits,
+            &mut paths,
+            &scanned.hits,
+            &mut findings,
+        );
     }
     unreachable(ctx, &scanned.hits, &reached, &mut findings);
     Ok((findings, stats))
