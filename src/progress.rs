@@ -161,5 +161,15 @@ pub fn trace(phase: &str) {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
         .unwrap_or_default();
-    eprintln!("loftyscan: trace: {:>8.3} s  peak RSS {rss:>12}  {phase}", start.elapsed().as_secs_f64());
+    // SAFETY: getrusage only writes the struct it is given.
+    let cpu = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        s(u.ru_utime) + s(u.ru_stime)
+    };
+    eprintln!(
+        "loftyscan: trace: {:>8.3} s  cpu {cpu:>8.3} s  peak RSS {rss:>12}  {phase}",
+        start.elapsed().as_secs_f64()
+    );
 }

@@ -59,6 +59,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
     let mut findings = finish(ctx, &commits, &paths, &first, &all.hits);
+    trace("history: findings assembled");
     let trees = exposure::Trees { graph: &graph, marks: &marks };
     exposure::annotate(
         ctx,
@@ -69,6 +70,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         &all.hits,
         &mut findings,
     );
+    trace("history: exposure facts");
     unreachable(ctx, &all.hits, &placed, &mut findings);
     Ok((findings, stats))
 }

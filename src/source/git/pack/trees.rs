@@ -53,6 +53,10 @@ impl Graph {
 
     pub fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)]) {
         let id = self.id(tree);
+        let node = &self.nodes[id as usize];
+        if !node.subtrees.is_empty() || !node.blobs.is_empty() {
+            return; // the same tree in two packs: its entries are in already
+        }
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
             if is_tree {
