@@ -168,7 +168,7 @@ fn commit_counts(
         let mut next: HashMap<(u32, u32), u64> = HashMap::new();
         for ((t, dir), count) in level {
             *budget = budget.saturating_sub(1);
-            let (subtrees, blobs) = trees.graph.entries(t);
+            let (subtrees, blobs) = (trees.graph.subtrees(t), trees.graph.blobs(t));
             for &(n, blob) in blobs {
                 out.entry((blob, paths.child(dir, trees.graph.name_of(n)))).or_default().commits += count;
             }
@@ -190,7 +190,7 @@ fn each_pair(trees: &Trees, root: Oid, paths: &mut Paths, budget: &mut u64, f: &
             return;
         }
         *budget -= 1;
-        let (subtrees, blobs) = trees.graph.entries(t);
+        let (subtrees, blobs) = (trees.graph.subtrees(t), trees.graph.blobs(t));
         for &(n, blob) in blobs {
             f((blob, paths.child(dir, trees.graph.name_of(n))));
         }

@@ -52,7 +52,8 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     let mut paths = Paths::new();
-    let (first, unreadable, graph, marks) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    let pack::Placed { first, unreadable, graph, marks } =
+        store.place(repo, ctx, &hit_ids, &roots, &mut paths);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;

@@ -33,6 +33,15 @@ pub struct AllBlobs {
     pub stats: Stats,
 }
 
+/// What placing found: each (blob, path) pair's first position, the number of trees that
+/// could not be read, and the tree graph with its marks (for the exposure facts).
+pub struct Placed {
+    pub first: HashMap<(Oid, u32), u32>,
+    pub unreadable: u64,
+    pub graph: trees::Graph,
+    pub marks: Vec<bool>,
+}
+
 /// The pack engine reads `objects/` itself; it leaves repositories with alternates
 /// (objects borrowed from elsewhere) to the object-by-object engine.
 pub fn usable(repo: &Repository) -> bool {
@@ -103,7 +112,7 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (HashMap<(Oid, u32), u32>, u64, trees::Graph, Vec<bool>) {
+    ) -> Placed {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
@@ -126,7 +135,7 @@ impl Store {
         unreadable += loose.unreadable;
         let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
         let marks = graph.marks();
-        (graph.place(&marks, roots, paths), unreadable, graph, marks)
+        Placed { first: graph.place(&marks, roots, paths), unreadable, graph, marks }
     }
 }
 

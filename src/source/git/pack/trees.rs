@@ -127,10 +127,13 @@ impl Graph {
     pub fn tree(&self, oid: Oid) -> Option<u32> {
         self.ids.get(&oid).copied()
     }
-    /// A tree's subtrees and blobs with hits, as (name id, child).
-    pub fn entries(&self, t: u32) -> (&[(u32, u32)], &[(u32, Oid)]) {
-        let n = &self.nodes[t as usize];
-        (&n.subtrees, &n.blobs)
+    /// A tree's subtrees, as (name id, tree id).
+    pub fn subtrees(&self, t: u32) -> &[(u32, u32)] {
+        &self.nodes[t as usize].subtrees
+    }
+    /// A tree's blobs with hits, as (name id, blob).
+    pub fn blobs(&self, t: u32) -> &[(u32, Oid)] {
+        &self.nodes[t as usize].blobs
     }
     pub fn name_of(&self, n: u32) -> &[u8] {
         &self.name_list[n as usize]
