@@ -79,6 +79,10 @@ pub struct GitArgs {
     /// reachable blob by id (also notices reachable objects that are missing)
     #[arg(long, value_enum, default_value = "auto")]
     pub git_engine: crate::source::git::GitEngine,
+    /// Whole history: also report secrets in blobs no ref reaches (dangling after a
+    /// force-push or a dropped stash), with the blob id as their provenance
+    #[arg(long, conflicts_with_all = ["range", "staged"])]
+    pub include_unreachable: bool,
 }
 
 #[derive(Args, Debug)]
@@ -180,6 +184,8 @@ pub enum Format {
     Sarif,
     /// GitLab's secret-detection report (gl-secret-detection-report.json)
     Gitlab,
+    /// A self-contained HTML audit report (one file, offline, no raw secret)
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -21,7 +21,7 @@ use file::PathAllowlist;
 
 pub enum Mode {
     Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool, max_size: Option<u64> },
-    Git { repo: Option<PathBuf>, mode: GitMode, max_blob_size: u64, engine: GitEngine },
+    Git { repo: Option<PathBuf>, mode: GitMode, max_blob_size: u64, engine: GitEngine, include_unreachable: bool },
     Stdin { name: String },
     Rules,
 }
@@ -195,6 +195,7 @@ fn mode_of(command: Command) -> Result<Mode> {
             },
             max_blob_size: g.max_blob_size,
             engine: g.git_engine,
+            include_unreachable: g.include_unreachable,
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
         Command::Rules | Command::Version => Mode::Rules, // `version` is answered in main

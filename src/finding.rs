@@ -179,6 +179,26 @@ pub enum Provenance {
     Git {
         commit: Arc<CommitInfo>,
     },
+    /// A blob no ref reaches (`git --include-unreachable`): its id is all that is known.
+    Unreachable {
+        blob: String,
+    },
+}
+
+/// Where a secret found in whole history still lives (`git`, whole history).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Still at this path in HEAD's tip.
+    pub present_at_head: bool,
+    /// Ref tips that hold it at this path: the first [`Exposure::MAX_REFS`] by name.
+    pub refs: Vec<String>,
+    pub refs_count: u64,
+    /// Commits (reachable from any ref) that hold it at this path.
+    pub commits_count: u64,
+}
+
+impl Exposure {
+    pub const MAX_REFS: usize = 20;
 }
 
 #[derive(Clone, Debug)]
@@ -203,6 +223,8 @@ pub struct Finding {
     /// Found in the name itself (a file, directory, archive entry or ref named like a
     /// key), not in the content; the path is shown with the key redacted.
     pub in_name: bool,
+    /// Whole-history `git` scans only: where the secret still lives.
+    pub exposure: Option<Exposure>,
 }
 
 impl Finding {

@@ -85,6 +85,7 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         (Some(vc), Some(v)) if vc.only_verified => verify::keep_live(findings, v),
         _ => (findings, 0),
     };
+    let listed: Vec<Finding> = if change_based { marked.clone() } else { Vec::new() };
     let summary = Summary {
         stats,
         warnings: progress.warnings(),
@@ -99,12 +100,14 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         verify_left_out,
         started_at: cfg.now,
         elapsed: start.elapsed(),
+        scan: report::html::scan_info(&cfg, &det.rules, progress.kept_warnings()),
+        suppressed: report::suppressed(marked, by_path, baselined),
     };
     let rep = Report {
         findings: &findings,
         summary: &summary,
         rules: active,
-        suppressed: if change_based { &marked } else { &[] },
+        suppressed: &listed,
         show_secrets: cfg.show_secrets,
         revocations: revocations.as_ref(),
         verifications: verifications.as_ref(),
@@ -165,13 +168,14 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             source::fs::scan(det, &opts, cfg.now, progress)?
         }
-        Mode::Git { repo, mode, max_blob_size, engine } => {
+        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable } => {
             let opts = source::git::GitOptions {
                 repo: repo.clone(),
                 mode: mode.clone(),
                 engine: *engine,
                 max_blob_size: *max_blob_size,
                 threads: cfg.threads,
+                include_unreachable: *include_unreachable,
             };
             let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
             if let source::git::GitMode::History = mode {

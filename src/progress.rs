@@ -21,7 +21,12 @@ pub struct Progress {
     items: AtomicU64,
     bytes: AtomicU64,
     warnings: AtomicU64,
+    /// The first [`KEPT_WARNINGS`] warning lines, for reports that list them (HTML).
+    kept: Mutex<Vec<String>>,
 }
+
+/// Warning lines kept for the HTML report (all are counted).
+pub const KEPT_WARNINGS: usize = 200;
 
 impl Progress {
     /// Draws only when `enabled` and stderr is a terminal.
@@ -33,6 +38,7 @@ impl Progress {
             items: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             warnings: AtomicU64::new(0),
+            kept: Mutex::new(Vec::new()),
         }
     }
 
@@ -102,6 +108,15 @@ impl Progress {
     pub fn warn(&self, msg: &str) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
         self.note(&format!("warning: {msg}"));
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < KEPT_WARNINGS {
+            kept.push(msg.to_string());
+        }
+    }
+
+    /// The first warning lines (see [`KEPT_WARNINGS`]).
+    pub fn kept_warnings(&self) -> Vec<String> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Print `loftyscan: MSG` on stderr (not counted). `msg` must hold no secret.
@@ -147,8 +162,15 @@ pub fn trace(phase: &str) {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
         .unwrap_or_default();
+    // SAFETY: getrusage only writes the struct it is given.
+    let cpu = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        s(u.ru_utime) + s(u.ru_stime)
+    };
     crate::guard::eprint_line(&format!(
-        "loftyscan: trace: {:>8.3} s  peak RSS {rss:>12}  {phase}",
+        "loftyscan: trace: {:>8.3} s  cpu {cpu:>8.3} s  peak RSS {rss:>12}  {phase}",
         start.elapsed().as_secs_f64()
     ));
 }

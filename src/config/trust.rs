@@ -98,7 +98,8 @@ pub fn from_base(
     baseline: Option<&Path>,
 ) -> Result<Option<BaseSettings>> {
     let (from, base, before, after) = match mode {
-        GitMode::History => return Ok(None),
+        // A pre-receive hook reads the server's own settings (its git directory), never pushed ones.
+        GitMode::History | GitMode::PreReceive(_) => return Ok(None),
         GitMode::Range(spec) => {
             let (a, b) = range_ends(repo, spec)?;
             let fork = repo.merge_base(a.id(), b.id()).ok().and_then(|m| repo.find_commit(m).ok());

@@ -62,6 +62,16 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    present_at_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refs: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refs_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commits_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     revocation: Option<&'a Revocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<&'a Verification>,
@@ -187,6 +197,14 @@ fn json_findings<'a>(
                 commit: commit.map(|c| c.id.as_str()),
                 author: commit.map(|c| c.author.as_str()),
                 date: commit.map(|c| iso8601(c.time, c.offset_minutes)),
+                blob: match &f.provenance {
+                    Provenance::Unreachable { blob } => Some(blob.as_str()),
+                    _ => None,
+                },
+                present_at_head: f.exposure.as_ref().map(|e| e.present_at_head),
+                refs: f.exposure.as_ref().map(|e| e.refs.as_slice()),
+                refs_count: f.exposure.as_ref().map(|e| e.refs_count),
+                commits_count: f.exposure.as_ref().map(|e| e.commits_count),
                 revocation: r.revocation(f),
                 verification: r.verification(f),
             }

@@ -5,6 +5,7 @@
 //! `show_secrets`. Output is deterministic: no timestamps, findings in sorted order.
 
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod sarif;
 mod sarif_trust;
@@ -48,6 +49,41 @@ pub struct Summary {
     /// When the scan started (seconds since the epoch).
     pub started_at: i64,
     pub elapsed: Duration,
+    /// What was scanned and how, for the HTML report's header.
+    pub scan: ScanInfo,
+    /// Findings the settings hide (allow marker, path allowlist, baseline), kept only for
+    /// the HTML report, which lists them with their status; other formats only count them.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// The scan's target and settings, as the HTML report shows them.
+#[derive(Clone, Debug, Default)]
+pub struct ScanInfo {
+    /// The scanned root (repository, directory) as given.
+    pub target: String,
+    /// "whole history", "range A..B", "staged changes", "directory", "standard input".
+    pub mode: String,
+    /// Settings that shape what was found, as (name, value).
+    pub settings: Vec<(String, String)>,
+    /// The first warning lines (all are counted in `Summary::warnings`).
+    pub warning_lines: Vec<String>,
+}
+
+/// Why a finding is not reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suppression {
+    /// An allow marker on its line (`loftyscan:allow`, `gitleaks:allow`, ...).
+    Marker,
+    /// A path the config file's allowlist names.
+    Path,
+    /// Listed in the `--baseline` file.
+    Baseline,
+}
+
+#[derive(Clone, Debug)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub why: Suppression,
 }
 
 pub struct Report<'a> {
@@ -120,7 +156,19 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
         Format::Json => json::write(r, w),
         Format::Sarif => sarif::write(r, w),
         Format::Gitlab => gitlab::write(r, w),
+        Format::Html => html::write(r, w),
     }
+}
+
+/// The hidden findings, each with why, sorted as the reported ones are.
+pub fn suppressed(marked: Vec<Finding>, by_path: Vec<Finding>, baselined: Vec<Finding>) -> Vec<Suppressed> {
+    let tag = |v: Vec<Finding>, why| v.into_iter().map(move |finding| Suppressed { finding, why });
+    let mut all: Vec<Suppressed> = tag(marked, Suppression::Marker)
+        .chain(tag(by_path, Suppression::Path))
+        .chain(tag(baselined, Suppression::Baseline))
+        .collect();
+    all.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    all
 }
 
 /// "expired DATE" or "expires DATE" for a token that carries `exp`.

@@ -135,6 +135,15 @@ fn properties(r: &Report, f: &Finding) -> BTreeMap<String, Value> {
         p.insert("author".to_string(), json!(commit.author));
         p.insert("date".to_string(), json!(iso8601(commit.time, commit.offset_minutes)));
     }
+    if let Provenance::Unreachable { blob } = &f.provenance {
+        p.insert("blob".to_string(), json!(blob));
+    }
+    if let Some(e) = &f.exposure {
+        p.insert("presentAtHead".to_string(), json!(e.present_at_head));
+        p.insert("refs".to_string(), json!(e.refs));
+        p.insert("refsCount".to_string(), json!(e.refs_count));
+        p.insert("commitsCount".to_string(), json!(e.commits_count));
+    }
     if let Some(rev) = r.revocation(f) {
         p.insert("revocation".to_string(), json!(rev));
     }

@@ -39,7 +39,7 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
         };
         writeln!(
             w,
-            "{}:{}:{}: {level} {} {}{encoded} ({}{}){}{verified}{revoked}",
+            "{}:{}:{}: {level} {} {}{encoded} ({}{}){}{}{verified}{revoked}",
             paint("35", &shown_path),
             paint("32", &l.line.to_string()),
             l.column,
@@ -48,6 +48,7 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             crate::finding::escape_bytes(f.rule.title.as_bytes()),
             expiry(f),
             provenance(f),
+            exposure(f),
         )?;
     }
     writeln!(w, "{}", summary_line(r))
@@ -65,9 +66,26 @@ fn provenance(f: &Finding) -> String {
             crate::finding::escape_bytes(commit.author.as_bytes()),
             iso8601(commit.time, commit.offset_minutes)
         ),
+        Provenance::Unreachable { blob } => format!(" in blob {blob}, which no ref reaches"),
         Provenance::Staged => " (staged)".to_string(),
         Provenance::File | Provenance::Stdin => String::new(),
     }
+}
+
+/// ` [still at HEAD; in 2 refs (refs/heads/main, refs/tags/v1); in 5 commits]` (whole history).
+fn exposure(f: &Finding) -> String {
+    let Some(e) = &f.exposure else { return String::new() };
+    let head = if e.present_at_head { "still at HEAD" } else { "not at HEAD" };
+    let mut names: Vec<String> =
+        e.refs.iter().take(3).map(|r| crate::finding::escape_bytes(r.as_bytes())).collect();
+    if e.refs_count > names.len() as u64 {
+        names.push(format!("+{} more", e.refs_count - names.len() as u64));
+    }
+    let refs = match e.refs_count {
+        0 => "in no ref".to_string(),
+        n => format!("in {} ({})", plural(n, "ref", "refs"), names.join(", ")),
+    };
+    format!(" [{head}; {refs}; in {}]", plural(e.commits_count, "commit", "commits"))
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

@@ -124,6 +124,7 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
         encoding: hit.encoding,
         entry: hit.entry,
         in_name: hit.in_name,
+        exposure: None,
     }
 }
 

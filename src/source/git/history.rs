@@ -18,10 +18,11 @@ use git2::{Oid, Repository};
 use super::caps::Budget;
 use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, GitEngine, Occurrence, blobs, order, pack};
-
-use crate::finding::{CommitInfo, Finding, Provenance};
+use super::{Ctx, GitEngine, Occurrence, blobs, exposure, order, pack};
+use crate::detect::stream::Hit;
+use crate::finding::{CommitInfo, Exposure, Finding, Provenance, RelPath};
 use crate::progress::trace;
+use crate::source::to_finding;
 use crate::source::{SkipReason, Stats};
 
 /// A shallow clone's history stops at its grafted commits.
@@ -68,7 +69,8 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     roots.extend(tags.iter().map(|t| if t.is_tree { t.target } else { Oid::ZERO_SHA1 }));
     let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     let mut paths = Paths::new();
-    let (mut first, unreadable, capped) = store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    let pack::Placed { mut first, unreadable, capped, graph, marks } =
+        store.place(repo, ctx, &hit_ids, &roots, &mut paths);
     for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
         first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
     }
@@ -86,16 +88,65 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
-    let unplaced = hit_ids.len() - placed.len();
-    if unplaced > 0 && any_capped {
-        ctx.progress.note(&format!("{unplaced} blob(s) with secrets are only past a cap (see the warnings)"));
-    } else if unplaced > 0 {
-        ctx.progress.note(&format!(
-            "{unplaced} blob(s) with secrets are reachable from no ref (dangling objects): not reported; \
-             `git fsck --unreachable` lists them"
-        ));
+    let mut findings = finish(ctx, &infos(&commits, &tags), &paths, &first, &all.hits);
+    trace("history: findings assembled");
+    let trees = exposure::Trees { graph: &graph, marks: &marks };
+    exposure::annotate(
+        ctx,
+        &exposure::Tips::read(repo),
+        &trees,
+        &commits,
+        &mut paths,
+        &all.hits,
+        &mut findings,
+    );
+    trace("history: exposure facts");
+    unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
+    Ok((findings, stats))
+}
+
+/// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
+/// `--include-unreachable`, else only counted in a note.
+fn unreachable(
+    ctx: &Ctx,
+    hits: &HashMap<Oid, Vec<Hit>>,
+    placed: &HashSet<Oid>,
+    any_capped: bool,
+    findings: &mut Vec<Finding>,
+) {
+    let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
+    if dangling.is_empty() {
+        return;
     }
-    Ok((finish(ctx, &infos(&commits, &tags), &paths, &first, &all.hits), stats))
+    if any_capped && !ctx.opts.include_unreachable {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are only past a cap (see the warnings)",
+            dangling.len()
+        ));
+        return;
+    }
+    if !ctx.opts.include_unreachable {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are in no commit reachable from a ref (dangling objects): \
+             not reported (--include-unreachable reports them; `git fsck --unreachable` lists them)",
+            dangling.len()
+        ));
+        return;
+    }
+    dangling.sort();
+    for blob in dangling {
+        let mut once = HashSet::new();
+        for h in &hits[&blob] {
+            if once.insert((h.rule, h.secret.expose())) {
+                let id = blob.to_string();
+                let path = RelPath::new(id.clone().into_bytes());
+                let mut f =
+                    to_finding(ctx.det, h.clone(), path, Provenance::Unreachable { blob: id }, ctx.now);
+                f.exposure = Some(Exposure::default());
+                findings.push(f);
+            }
+        }
+    }
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
@@ -107,16 +158,58 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     // Warnings name a path the blob has and the first commit with it there.
     let describe = |oid: Oid| {
-        w.blob_path.get(&oid).map_or(String::new(), |&p| match w.first.get(&(oid, p)) {
-            Some(&order) => format!("{} in commit {}", w.paths.escaped(p), commits[order as usize].oid),
+        w.blob_path.get(&oid).map_or(String::new(), |&p| match w.first.get(&(oid, p)).and_then(|&o| commits.get(o as usize)) {
+            Some(c) => format!("{} in commit {}", w.paths.escaped(p), c.oid),
             None => w.paths.escaped(p),
         })
     };
     let job = ctx.blob_job(&describe);
-    let scanned = blobs::scan(&job, &w.blobs)?;
+    let mut scanned = blobs::scan(&job, &w.blobs)?;
     trace("history: blobs scanned");
     stats.merge(&scanned.stats);
-    Ok((finish(ctx, &infos(&commits, &tags), &w.paths, &w.first, &scanned.hits), stats))
+    let mut reached: HashSet<Oid> = w.blob_path.keys().copied().collect();
+    if ctx.opts.include_unreachable {
+        let extra = unreached_objects(repo, &reached)?;
+        let more = blobs::scan(&job, &extra)?;
+        stats.merge(&more.stats);
+        scanned.hits.extend(more.hits);
+    }
+    let mut findings = finish(ctx, &infos(&commits, &tags), &w.paths, &w.first, &scanned.hits);
+    reached.retain(|b| scanned.hits.contains_key(b));
+    if !reached.is_empty() {
+        let graph = exposure::graph_from_odb(repo, &commits, &reached);
+        let marks = graph.marks();
+        let trees = exposure::Trees { graph: &graph, marks: &marks };
+        let mut paths = w.paths;
+        exposure::annotate(
+            ctx,
+            &exposure::Tips::read(repo),
+            &trees,
+            &commits,
+            &mut paths,
+            &scanned.hits,
+            &mut findings,
+        );
+    }
+    unreachable(ctx, &scanned.hits, &reached, false, &mut findings);
+    Ok((findings, stats))
+}
+
+/// Every object in the store that the walk did not reach as a blob (commits and trees
+/// among them are skipped by the blob scan).
+fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oid>> {
+    let odb = repo.odb().context("cannot open the object database")?;
+    let mut out = Vec::new();
+    odb.foreach(|oid| {
+        if !reached.contains(oid) {
+            out.push(*oid);
+        }
+        true
+    })
+    .context("cannot list the object database")?;
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Every commit reachable from any ref, unordered.
@@ -208,7 +301,7 @@ fn finish(
     infos: &[Arc<CommitInfo>],
     paths: &Paths,
     first: &HashMap<(Oid, u32), u32>,
-    hits: &HashMap<Oid, Vec<crate::detect::stream::Hit>>,
+    hits: &HashMap<Oid, Vec<Hit>>,
 ) -> Vec<Finding> {
     let occurrences: Vec<Occurrence> = first
         .iter()

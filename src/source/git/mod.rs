@@ -9,6 +9,7 @@
 mod blobs;
 pub mod caps;
 mod changes;
+mod exposure;
 mod history;
 pub mod open;
 mod order;
@@ -61,6 +62,8 @@ pub struct GitOptions {
     pub engine: GitEngine,
     pub max_blob_size: u64,
     pub threads: usize,
+    /// Whole history: also report blobs no ref reaches, by blob id.
+    pub include_unreachable: bool,
 }
 
 /// What every git mode needs besides the repository.

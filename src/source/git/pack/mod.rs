@@ -36,6 +36,16 @@ pub struct AllBlobs {
     pub stats: Stats,
 }
 
+/// What placing found: each (blob, path) pair's first position, the number of trees that
+/// could not be read, and the tree graph with its marks (for the exposure facts).
+pub struct Placed {
+    pub first: super::caps::FirstSeen,
+    pub unreadable: u64,
+    pub capped: Vec<(u32, Budget)>,
+    pub graph: trees::Graph,
+    pub marks: Vec<bool>,
+}
+
 /// The pack engine reads `objects/` itself; it leaves repositories with alternates
 /// (objects borrowed from elsewhere) to the object-by-object engine.
 pub fn usable(repo: &Repository) -> bool {
@@ -98,7 +108,8 @@ impl Store {
 
     /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
     /// commits' root trees, oldest first); also the number of trees that could not be read,
-    /// and the budgets of the roots whose walk hit a cap.
+    /// the budgets of the roots whose walk hit a cap, and the tree graph with its marks
+    /// (trees holding a blob with hits).
     pub fn place(
         &self,
         repo: &Repository,
@@ -106,7 +117,7 @@ impl Store {
         hits: &HashSet<Oid>,
         roots: &[Oid],
         paths: &mut Paths,
-    ) -> (super::caps::FirstSeen, u64, Vec<(u32, Budget)>) {
+    ) -> Placed {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
@@ -128,8 +139,9 @@ impl Store {
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
         let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        let (first, capped) = graph.place(roots, paths);
-        (first, unreadable, capped)
+        let marks = graph.marks();
+        let (first, capped) = graph.place(&marks, roots, paths);
+        Placed { first, unreadable, capped, graph, marks }
     }
 }
 

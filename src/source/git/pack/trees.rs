@@ -56,8 +56,12 @@ impl Graph {
         n
     }
 
-    fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)], all: usize) {
+    pub fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)], all: usize) {
         let id = self.id(tree);
+        let node = &self.nodes[id as usize];
+        if !node.subtrees.is_empty() || !node.blobs.is_empty() {
+            return; // the same tree in two packs: its entries are in already
+        }
         self.nodes[id as usize].entries = all as u32;
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
@@ -71,7 +75,7 @@ impl Graph {
     }
 
     /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
-    fn marks(&self) -> Vec<bool> {
+    pub fn marks(&self) -> Vec<bool> {
         let mut mark: Vec<Option<bool>> = vec![None; self.nodes.len()];
         for start in 0..self.nodes.len() {
             let mut stack = vec![(start as u32, false)];
@@ -100,8 +104,7 @@ impl Graph {
     /// Walk each commit's root tree (in `roots` order) through marked trees only, within
     /// the expansion caps; gives each (blob, path) pair's first position, and the budgets
     /// of the roots whose walk hit a cap.
-    pub fn place(&self, roots: &[Oid], paths: &mut Paths) -> (FirstSeen, Vec<(u32, Budget)>) {
-        let marks = self.marks();
+    pub fn place(&self, marks: &[bool], roots: &[Oid], paths: &mut Paths) -> (FirstSeen, Vec<(u32, Budget)>) {
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
         let (mut first, mut capped) = (HashMap::new(), Vec::new());
         for (order, root) in roots.iter().enumerate() {
@@ -131,6 +134,25 @@ impl Graph {
             }
         }
         (first, capped)
+    }
+}
+
+/// Read access for the exposure facts (`git::exposure`).
+impl Graph {
+    /// The dense id of a tree, if it was read.
+    pub fn tree(&self, oid: Oid) -> Option<u32> {
+        self.ids.get(&oid).copied()
+    }
+    /// A tree's subtrees, as (name id, tree id).
+    pub fn subtrees(&self, t: u32) -> &[(u32, u32)] {
+        &self.nodes[t as usize].subtrees
+    }
+    /// A tree's blobs with hits, as (name id, blob).
+    pub fn blobs(&self, t: u32) -> &[(u32, Oid)] {
+        &self.nodes[t as usize].blobs
+    }
+    pub fn name_of(&self, n: u32) -> &[u8] {
+        &self.name_list[n as usize]
     }
 }
 
@@ -228,7 +250,7 @@ mod tests {
         g.add(t_root1, &[(b"README", other, false)], 1);
         g.add(t_root2, &[(b"cfg", t_sub, true), (b"again", t_sub, true)], 2);
         let mut paths = Paths::new();
-        let (first, capped) = g.place(&[t_root1, t_root2, t_root2], &mut paths);
+        let (first, capped) = g.place(&g.marks(), &[t_root1, t_root2, t_root2], &mut paths);
         assert!(capped.is_empty());
         let mut got: Vec<_> = first.iter().map(|(&(b, p), &o)| (b, paths.path(p), o)).collect();
         got.sort();
