@@ -61,12 +61,12 @@ pub fn render(findings: &[Finding]) -> String {
 
 /// Why `text` is not a baseline, by position only (never quoting the file).
 fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Error {
-    let shape = match text.trim_start().as_bytes().first() {
-        Some(b'[') => " (a JSON array: another scanner's baseline, e.g. gitleaks'?)".to_string(),
-        _ if e.is_syntax() || e.is_eof() => format!(" (not JSON: line {}, column {})", e.line(), e.column()),
-        _ => format!(" (line {}, column {})", e.line(), e.column()),
+    let hint = match text.trim_start().as_bytes().first() {
+        Some(b'[') => " (a JSON array: another scanner's baseline, e.g. gitleaks'?)",
+        _ => "",
     };
-    anyhow::anyhow!("'{name}' is not a loftyscan baseline{shape}; write one with --baseline-out")
+    safe::json_error(name, e)
+        .context(format!("'{name}' is not a loftyscan baseline{hint}; write one with --baseline-out"))
 }
 
 /// A loaded baseline, remembering which entries matched.
