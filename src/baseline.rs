@@ -65,8 +65,8 @@ fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Erro
         Some(b'[') => " (a JSON array: another scanner's baseline, e.g. gitleaks'?)",
         _ => "",
     };
-    safe::json_error(name, e)
-        .context(format!("'{name}' is not a loftyscan baseline{hint}; write one with --baseline-out"))
+    let what = format!("'{name}' is not a loftyscan baseline{hint}; write one with --baseline-out");
+    if hint.is_empty() { safe::json_error(name, e).context(what) } else { anyhow::anyhow!(what) }
 }
 
 /// A loaded baseline, remembering which entries matched.

@@ -20,9 +20,22 @@ pub mod trust;
 use file::PathAllowlist;
 
 pub enum Mode {
-    Dir { paths: Vec<PathBuf>, no_ignore: bool, follow: bool, max_size: Option<u64> },
-    Git { repo: Option<PathBuf>, mode: GitMode, max_blob_size: u64, engine: GitEngine, include_unreachable: bool },
-    Stdin { name: String },
+    Dir {
+        paths: Vec<PathBuf>,
+        no_ignore: bool,
+        follow: bool,
+        max_size: Option<u64>,
+    },
+    Git {
+        repo: Option<PathBuf>,
+        mode: GitMode,
+        max_blob_size: u64,
+        engine: GitEngine,
+        include_unreachable: bool,
+    },
+    Stdin {
+        name: String,
+    },
     Rules,
 }
 

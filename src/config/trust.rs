@@ -100,17 +100,23 @@ pub fn from_base(
     let (from, base, before, after) = match mode {
         // A pre-receive hook reads the server's own settings (its git directory), never pushed ones.
         GitMode::History | GitMode::PreReceive(_) => return Ok(None),
-        GitMode::Range(spec) => {
-            let (a, b) = range_ends(repo, spec)?;
-            let fork = repo.merge_base(a.id(), b.id()).ok().and_then(|m| repo.find_commit(m).ok());
-            let before = fork.as_ref().unwrap_or(&a).tree()?;
-            let from = format!("base commit {}", &a.id().to_string()[..12]);
-            (from, Side::Tree(a.tree()?), Side::Tree(before), Side::Tree(b.tree()?))
-        }
+        GitMode::Range(spec) => match range_ends(repo, spec)? {
+            (Some(a), b) => {
+                let fork = repo.merge_base(a.id(), b.id()).ok().and_then(|m| repo.find_commit(m).ok());
+                let before = fork.as_ref().unwrap_or(&a).tree()?;
+                let from = format!("base commit {}", &a.id().to_string()[..12]);
+                (from, Side::Tree(a.tree()?), Side::Tree(before), Side::Tree(b.tree()?))
+            }
+            // A new ref (`0000…..REF`): no trusted base, so no settings file can hide a finding.
+            (None, b) => {
+                let from = "no base commit (a new ref): built-in rules only".to_string();
+                (from, Side::Empty, Side::Empty, Side::Tree(b.tree()?))
+            }
+        },
         GitMode::Staged => {
             let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
             let side = || head.clone().map_or(Side::Empty, Side::Tree);
-            ("HEAD".to_string(), side(), side(), Side::Index(repo.index().context("cannot read the index")?))
+            ("HEAD".to_string(), side(), side(), Side::Index(crate::source::git::read_index(repo)?))
         }
     };
     let mut out = BaseSettings { from, file: None, rules: Vec::new(), baseline: None, changes: Vec::new() };
@@ -160,7 +166,10 @@ pub fn from_base(
 }
 
 /// `A..B` (`A..` = `A..HEAD`) as two commits.
-pub fn range_ends<'r>(repo: &'r Repository, spec: &str) -> Result<(git2::Commit<'r>, git2::Commit<'r>)> {
+pub fn range_ends<'r>(
+    repo: &'r Repository,
+    spec: &str,
+) -> Result<(Option<git2::Commit<'r>>, git2::Commit<'r>)> {
     let (a, b) = match spec.split_once("..") {
         Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
         _ => bail!(
@@ -169,15 +178,11 @@ pub fn range_ends<'r>(repo: &'r Repository, spec: &str) -> Result<(git2::Commit<
         ),
     };
     let rev = |r: &str| {
-        repo.revparse_single(r).and_then(|o| o.peel_to_commit()).map_err(|e| {
-            let r = crate::finding::escape_bytes(r.as_bytes());
-            anyhow!(
-                "--range: unknown revision '{r}' ({})",
-                crate::finding::escape_bytes(e.message().as_bytes())
-            )
-        })
+        let oid = crate::source::git::revs::commit_of(repo, r)?;
+        repo.find_commit(oid).with_context(|| format!("--range: cannot read commit {oid}"))
     };
-    Ok((rev(a)?, rev(b)?))
+    let from = if crate::source::git::revs::is_zero(a) { None } else { Some(rev(a)?) };
+    Ok((from, rev(b)?))
 }
 
 /// The text of the regular file at `path` on `side`, `None` when it is not there.

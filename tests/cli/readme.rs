@@ -70,7 +70,7 @@ fn the_rule_file_and_settings_examples_load_and_work() {
 #[test]
 fn tags_named_are_this_version_and_the_licence_is_shipped() {
     let version = format!("v{}", env!("CARGO_PKG_VERSION"));
-    let re = regex::Regex::new(r#"(?:loftyscan@|rev: |LOFTYSCAN_REF: ")(v[0-9][^ "]*)"#).unwrap();
+    let re = regex::Regex::new(r#"(?:loftyscan@|rev: |LOFTYSCAN_REF: ")(v[0-9][^ "`]*)"#).unwrap();
     let mut seen = 0;
     for rel in [
         "README.md",

@@ -35,11 +35,14 @@ pub fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> Sc
     };
     let ids: Vec<&str> = rules.iter().map(|r| r.info.id.as_str()).collect();
     set("Rules", ids.join(", "));
-    set("Baseline", cfg.baseline.as_ref().map_or("none".into(), |b| match b {
-        crate::config::BaselineSource::File(p) => p.display().to_string(),
-        crate::config::BaselineSource::Text { name, .. } => name.clone(),
-        crate::config::BaselineSource::NotInBase => "none in the base commit".into(),
-    }));
+    set(
+        "Baseline",
+        cfg.baseline.as_ref().map_or("none".into(), |b| match b {
+            crate::config::BaselineSource::File(p) => p.display().to_string(),
+            crate::config::BaselineSource::Text { name, .. } => name.clone(),
+            crate::config::BaselineSource::NotInBase => "none in the base commit".into(),
+        }),
+    );
     set("Threads", cfg.threads.to_string());
     set("Fails on", cfg.fail_on.as_str().to_string());
     set("Secrets", "redacted (an HTML report never holds a raw secret)".into());

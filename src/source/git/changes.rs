@@ -81,12 +81,7 @@ fn added_by(
 /// database as staged (never the working tree). Works before the first commit. The index
 /// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let index = repo.index().map_err(|e| match repo.path().join("index").is_file() {
-        true => {
-            anyhow::anyhow!("the index '.git/index' is corrupt ({}); `git reset` rebuilds it", e.message())
-        }
-        false => anyhow::anyhow!("cannot read the index ({})", e.message()),
-    })?;
+    let index = super::read_index(repo)?;
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
         Err(_) => None, // no commit yet: everything staged is new

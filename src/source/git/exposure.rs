@@ -21,8 +21,8 @@ use super::tree::Paths;
 use crate::detect::stream::Hit;
 use crate::finding::{Exposure, Finding};
 
-/// Tree visits (a tree at a path, from one root) before the facts are cut short.
-pub const MAX_VISITS: u64 = 50_000_000;
+/// Tree visits and entries (a tree at a path, from one root) before the facts are cut short.
+pub const MAX_VISITS: u64 = 1 << 20;
 
 /// The ref tips and HEAD, as root trees.
 pub struct Tips {
@@ -111,7 +111,7 @@ pub fn annotate(
     }
     if budget == 0 {
         ctx.progress.warn(&format!(
-            "history exposure: over {MAX_VISITS} tree visits; refs and commit counts may be too low"
+            "history exposure: over {MAX_VISITS} tree entries visited (a git bomb?); refs and commit counts may be too low"
         ));
     }
     let by_key = by_secret(&facts, hits, ctx, paths);
@@ -167,8 +167,8 @@ fn commit_counts(
     while !level.is_empty() && *budget > 0 {
         let mut next: HashMap<(u32, u32), u64> = HashMap::new();
         for ((t, dir), count) in level {
-            *budget = budget.saturating_sub(1);
             let (subtrees, blobs) = (trees.graph.subtrees(t), trees.graph.blobs(t));
+            *budget = budget.saturating_sub(1 + (subtrees.len() + blobs.len()) as u64);
             for &(n, blob) in blobs {
                 out.entry((blob, paths.child(dir, trees.graph.name_of(n)))).or_default().commits += count;
             }
@@ -189,8 +189,8 @@ fn each_pair(trees: &Trees, root: Oid, paths: &mut Paths, budget: &mut u64, f: &
         if *budget == 0 {
             return;
         }
-        *budget -= 1;
         let (subtrees, blobs) = (trees.graph.subtrees(t), trees.graph.blobs(t));
+        *budget = budget.saturating_sub(1 + (subtrees.len() + blobs.len()) as u64);
         for &(n, blob) in blobs {
             f((blob, paths.child(dir, trees.graph.name_of(n))));
         }

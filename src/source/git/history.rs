@@ -119,10 +119,8 @@ fn unreachable(
         return;
     }
     if any_capped && !ctx.opts.include_unreachable {
-        ctx.progress.note(&format!(
-            "{} blob(s) with secrets are only past a cap (see the warnings)",
-            dangling.len()
-        ));
+        ctx.progress
+            .note(&format!("{} blob(s) with secrets are only past a cap (see the warnings)", dangling.len()));
         return;
     }
     if !ctx.opts.include_unreachable {
@@ -158,9 +156,11 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     // Warnings name a path the blob has and the first commit with it there.
     let describe = |oid: Oid| {
-        w.blob_path.get(&oid).map_or(String::new(), |&p| match w.first.get(&(oid, p)).and_then(|&o| commits.get(o as usize)) {
-            Some(c) => format!("{} in commit {}", w.paths.escaped(p), c.oid),
-            None => w.paths.escaped(p),
+        w.blob_path.get(&oid).map_or(String::new(), |&p| {
+            match w.first.get(&(oid, p)).and_then(|&o| commits.get(o as usize)) {
+                Some(c) => format!("{} in commit {}", w.paths.escaped(p), c.oid),
+                None => w.paths.escaped(p),
+            }
         })
     };
     let job = ctx.blob_job(&describe);

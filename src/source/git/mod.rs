@@ -14,9 +14,9 @@ mod history;
 pub mod open;
 mod order;
 pub mod pack;
+pub mod prereceive;
 pub mod revs;
 mod tags;
-pub mod prereceive;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -173,4 +173,15 @@ pub fn assemble(
 /// Commit metadata shared by all of a commit's findings.
 pub fn infos(commits: &[order::Node]) -> Vec<Arc<CommitInfo>> {
     commits.iter().map(|n| n.info.clone()).collect()
+}
+
+/// The index git hands this process (`GIT_INDEX_FILE` in a hook), with a clear error when
+/// it is corrupt.
+pub fn read_index(repo: &git2::Repository) -> Result<git2::Index> {
+    repo.index().map_err(|e| match repo.path().join("index").is_file() {
+        true => {
+            anyhow::anyhow!("the index '.git/index' is corrupt ({}); `git reset` rebuilds it", e.message())
+        }
+        false => anyhow::anyhow!("cannot read the index ({})", e.message()),
+    })
 }

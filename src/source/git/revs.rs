@@ -73,7 +73,7 @@ fn remote_branch(name: &str) -> Option<&str> {
     name.strip_prefix("refs/remotes/")?.split_once('/').map(|(_, b)| b)
 }
 
-fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
+pub fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
     repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map(|c| c.id()).map_err(|e| {
         let shallow = if repo.is_shallow() {
             "; this is a shallow clone, so older commits are missing: fetch the history \
@@ -81,9 +81,13 @@ fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
         } else {
             ""
         };
+        let rev = crate::finding::escape_bytes(rev.as_bytes());
         match e.message() {
             "" | "no error" | "(no error)" => anyhow!("--range: revision '{rev}' matched nothing"),
-            m => anyhow!("--range: unknown revision '{rev}' ({m}){shallow}"),
+            m => anyhow!(
+                "--range: unknown revision '{rev}' ({}){shallow}",
+                crate::finding::escape_bytes(m.as_bytes())
+            ),
         }
     })
 }
