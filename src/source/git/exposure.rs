@@ -89,16 +89,17 @@ pub struct Trees<'a> {
     pub marks: &'a [bool],
 }
 
-/// Give each finding its exposure facts.
+/// Give each finding its exposure facts, from the ref tips of `repo` and the tree graph.
 pub fn annotate(
     ctx: &Ctx,
-    tips: &Tips,
+    repo: &Repository,
     trees: &Trees,
     commits: &[Node],
     paths: &mut Paths,
     hits: &HashMap<Oid, Vec<Hit>>,
     findings: &mut [Finding],
 ) {
+    let tips = &Tips::read(repo);
     let mut budget = MAX_VISITS;
     let mut facts = commit_counts(trees, commits, paths, &mut budget);
     for (root, refs) in &tips.roots {

@@ -91,15 +91,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let mut findings = finish(ctx, &infos(&commits, &tags), &paths, &first, &all.hits);
     trace("history: findings assembled");
     let trees = exposure::Trees { graph: &graph, marks: &marks };
-    exposure::annotate(
-        ctx,
-        &exposure::Tips::read(repo),
-        &trees,
-        &commits,
-        &mut paths,
-        &all.hits,
-        &mut findings,
-    );
+    exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &all.hits, &mut findings);
     trace("history: exposure facts");
     unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
     Ok((findings, stats))
@@ -181,15 +173,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         let marks = graph.marks();
         let trees = exposure::Trees { graph: &graph, marks: &marks };
         let mut paths = w.paths;
-        exposure::annotate(
-            ctx,
-            &exposure::Tips::read(repo),
-            &trees,
-            &commits,
-            &mut paths,
-            &scanned.hits,
-            &mut findings,
-        );
+        exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &scanned.hits, &mut findings);
     }
     unreachable(ctx, &scanned.hits, &reached, false, &mut findings);
     Ok((findings, stats))
