@@ -27,7 +27,7 @@ struct Keys {
 }
 
 fn keys() -> Keys {
-    let mut rng = Rng::fixed(2026_12_02);
+    let mut rng = Rng::fixed(20_261_202);
     Keys {
         lfk: rng.lfk(),
         allowed: rng.lfk(),
