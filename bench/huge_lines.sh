@@ -26,6 +26,7 @@ if [ -z "$BIN" ]; then
     BIN=$ROOT/target/release/loftyscan
     [ -x "$BIN" ] || BIN=$(command -v loftyscan)
 fi
+BIN=$(realpath "$BIN")
 mkdir -p "$WORK"
 KEY=$(python3 -c 'import secrets, string; a = string.ascii_letters + string.digits; print("lfk_sk_" + "".join(secrets.choice(a) for _ in range(40)))')
 
@@ -49,7 +50,15 @@ for spec in one-line-1g.js:1073741824 two-gig.bin:2147483648; do
         fi
         wall=$(echo "$(date +%s.%N) - $start" | bc)
         rss_kb=$(grep 'trace:.*done$' "$WORK/err" | tail -1 | sed 's/.*peak RSS *\([0-9]*\).*/\1/')
-        place=$(printf '%s' "$out" | python3 -c 'import json, sys; f = json.load(sys.stdin)["findings"]; print(f"{f[0][\"line\"]}:{f[0][\"column\"]}" if len(f) == 1 else f"{len(f)} findings")')
+        if [ -z "$rss_kb" ]; then
+            echo "huge_lines.sh: $name ($mode): no trace line; stderr:" >&2
+            cat "$WORK/err" >&2
+            exit 1
+        fi
+        place=$(printf '%s' "$out" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)["findings"]
+print("%s:%s" % (f[0]["line"], f[0]["column"]) if len(f) == 1 else "%d findings" % len(f))')
         want="1:$((at + 4))"
         printf '| %s (%d GiB) | %s | %.2f | %.1f | %s |\n' "$name" $((size >> 30)) "$mode" "$wall" \
             "$(echo "$rss_kb / 1000" | bc -l)" "$place"
