@@ -111,8 +111,9 @@ fn scrub_clock(v: &mut Value) {
 fn report(dir: &Path, args: &[&str], format: &str) -> String {
     let r = run(bin().current_dir(dir).args(args).args(["--no-config", "--no-progress", "--format", format]));
     assert_eq!(r.code, 1, "{format}: {}", r.stderr);
-    for k in [keys().lfk, keys().lofty] {
-        assert!(!r.all().contains(&k), "{format} shows a raw key");
+    let k = keys();
+    for key in [k.lfk, k.allowed, k.lofty, k.expired, k.jws] {
+        assert!(!r.all().contains(&key), "{format} shows a raw key");
     }
     normalise(&r.stdout, dir)
 }
