@@ -21,6 +21,7 @@ mod packwriter;
 mod prereceive;
 mod readme;
 mod release;
+mod report_snapshots;
 mod revoke;
 mod secrets;
 mod shapes;
