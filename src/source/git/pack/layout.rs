@@ -3,7 +3,8 @@
 //! Takes a `.pack` file and its index; gives, per object (in pack order), its kind, where
 //! its zlib data starts and ends, its declared size and its delta base, plus each object's
 //! delta children. Headers are read sequentially through a 1 MiB window, so the whole pack
-//! costs a handful of reads. Nothing is inflated here.
+//! costs a handful of reads; a large pack is cut into runs of objects read on several
+//! threads, joined in pack order. Nothing is inflated here.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -52,6 +53,9 @@ pub struct Layout {
     child_list: Vec<u32>,
 }
 
+/// Fewest objects one thread reads headers of (fewer are not worth a thread); tests lower it.
+static MIN_RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1 << 16);
+
 /// Packs are read up to 2^40 bytes (1 TiB); offsets are kept in 40 bits.
 const MAX_PACK: u64 = 1 << 40;
 
@@ -78,7 +82,7 @@ impl Layout {
             child_start: Vec::new(),
             child_list: Vec::new(),
         };
-        let chunk = n.div_ceil(threads.clamp(1, 64)).max(1 << 16);
+        let chunk = n.div_ceil(threads.clamp(1, 64)).max(MIN_RUN.load(std::sync::atomic::Ordering::Relaxed));
         let runs: Vec<Run> = std::thread::scope(|s| {
             let l = &l;
             let workers: Vec<_> = (0..n)
@@ -87,6 +91,14 @@ impl Layout {
                 .collect();
             workers.into_iter().map(|w| w.join().expect("layout worker panicked")).collect()
         });
+        if let [_] = &runs[..] {
+            let r = runs.into_iter().next().expect("one run");
+            (l.head, l.size, l.base, l.large, l.external, l.broken) =
+                (r.head, r.size, r.base, r.large, r.external, r.broken);
+            l.link();
+            return Ok(l);
+        }
+        (l.head, l.size, l.base) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
         for r in runs {
             l.head.extend(r.head);
             l.size.extend(r.size);
@@ -101,7 +113,13 @@ impl Layout {
 
     /// The headers of objects `range` (pack order), through one window.
     fn read_run(&self, file: &File, idx: &PackIndex, range: std::ops::Range<usize>) -> Run {
-        let mut r = Run::default();
+        let n = range.len();
+        let mut r = Run {
+            head: Vec::with_capacity(n),
+            size: Vec::with_capacity(n),
+            base: Vec::with_capacity(n),
+            ..Run::default()
+        };
         let mut window = Window::new(file);
         for i in range {
             let off = self.offset(i as u32);
@@ -384,4 +402,54 @@ fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
 #[cfg(windows)]
 fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A pack of `n` small blobs and trees with deltas (`git fast-import`), with its index.
+    fn pack(n: usize) -> (tempfile::TempDir, File, PackIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let git =
+            |args: &[&str]| std::process::Command::new("git").args(args).current_dir(dir.path()).output();
+        assert!(git(&["init", "-q", "--bare", "r.git"]).unwrap().status.success());
+        let mut fi = std::process::Command::new("git")
+            .args(["-C", "r.git", "fast-import", "--quiet"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut s = String::new();
+        for i in 0..n {
+            let body = format!("line {i}\n{}\n", "same text for deltas ".repeat(8));
+            s += &format!("commit refs/heads/main\ncommitter A <a@b> {} +0000\ndata 1\nx\n", 1000 + i);
+            s += &format!("M 100644 inline f{}/g.txt\ndata {}\n{body}\n", i % 7, body.len());
+        }
+        fi.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        assert!(fi.wait().unwrap().success());
+        let packs = dir.path().join("r.git/objects/pack");
+        let idx = std::fs::read_dir(&packs).unwrap().flatten().map(|e| e.path());
+        let idx = idx.filter(|p| p.extension().is_some_and(|x| x == "idx")).next().unwrap();
+        let file = File::open(idx.with_extension("pack")).unwrap();
+        (dir, file, PackIndex::parse(std::fs::read(&idx).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn layout_is_the_same_read_on_one_thread_or_many() {
+        let (_dir, file, idx) = pack(300);
+        let one = Layout::read(&file, &idx, 1).unwrap();
+        MIN_RUN.store(7, std::sync::atomic::Ordering::Relaxed);
+        let many = Layout::read(&file, &idx, 5).unwrap();
+        MIN_RUN.store(1 << 16, std::sync::atomic::Ordering::Relaxed);
+        assert!(one.len() > 1000 && one.roots().count() < one.len(), "deltas in the pack");
+        let all = |l: &Layout| -> Vec<(usize, u8, u64, u32, (u64, u64), Vec<u32>)> {
+            (0..l.len() as u32)
+                .map(|i| (l.pos(i), l.kind(i), l.size(i), l.base(i), l.data(i), l.children(i).to_vec()))
+                .collect()
+        };
+        assert_eq!(all(&one), all(&many));
+        assert!(one.broken.is_empty() && one.external.is_empty());
+    }
 }
