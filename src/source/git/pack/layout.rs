@@ -430,8 +430,8 @@ mod tests {
         fi.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
         assert!(fi.wait().unwrap().success());
         let packs = dir.path().join("r.git/objects/pack");
-        let idx = std::fs::read_dir(&packs).unwrap().flatten().map(|e| e.path());
-        let idx = idx.filter(|p| p.extension().is_some_and(|x| x == "idx")).next().unwrap();
+        let mut idx = std::fs::read_dir(&packs).unwrap().flatten().map(|e| e.path());
+        let idx = idx.find(|p| p.extension().is_some_and(|x| x == "idx")).unwrap();
         let file = File::open(idx.with_extension("pack")).unwrap();
         (dir, file, PackIndex::parse(std::fs::read(&idx).unwrap()).unwrap())
     }
@@ -444,7 +444,8 @@ mod tests {
         let many = Layout::read(&file, &idx, 5).unwrap();
         MIN_RUN.store(1 << 16, std::sync::atomic::Ordering::Relaxed);
         assert!(one.len() > 1000 && one.roots().count() < one.len(), "deltas in the pack");
-        let all = |l: &Layout| -> Vec<(usize, u8, u64, u32, (u64, u64), Vec<u32>)> {
+        type Row = (usize, u8, u64, u32, (u64, u64), Vec<u32>);
+        let all = |l: &Layout| -> Vec<Row> {
             (0..l.len() as u32)
                 .map(|i| (l.pos(i), l.kind(i), l.size(i), l.base(i), l.data(i), l.children(i).to_vec()))
                 .collect()
