@@ -17,6 +17,7 @@ mod hostile;
 mod html;
 mod jobs;
 mod output;
+mod pack_scale;
 mod packwriter;
 mod prereceive;
 mod readme;
