@@ -14,6 +14,7 @@ mod gitrepo;
 mod habits;
 mod hooks;
 mod hostile;
+mod hostile_agree;
 mod html;
 mod jobs;
 mod output;

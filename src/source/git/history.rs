@@ -57,7 +57,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = all.stats;
     if all.hits.is_empty() {
-        stats.commits = Some(commit_walk(repo)?.count() as u64);
+        bombs_only(repo, ctx, &store, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
     let commits = ordered_commits(repo, ctx)?;
@@ -74,15 +74,13 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
         first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
     }
-    let any_capped = !capped.is_empty();
-    for (order, budget) in capped {
-        let what = match (order as usize).checked_sub(n) {
-            None => format!("commit {}", commits[order as usize].oid),
-            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
-        };
-        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
-        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
-    }
+    let mut bombs = pack::bombs::capped(&graph, &pack::bombs::suspects(&graph), &tree_roots(&commits, &tags));
+    // Placing walks fewer trees than the odb engine compares; should it still hit a cap
+    // where that comparison does not, its count is reported too.
+    let reported: HashSet<u32> = bombs.iter().map(|(o, _)| *o).collect();
+    bombs.extend(capped.into_iter().filter(|(o, _)| !reported.contains(o)));
+    let any_capped = !bombs.is_empty();
+    report_caps(ctx, &commits, &tags, bombs, &mut stats);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
@@ -95,6 +93,62 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     trace("history: exposure facts");
     unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
     Ok((findings, stats))
+}
+
+/// No blob has hits: the trees are still read, for the git bombs the odb engine's walk
+/// would report (on an ordinary history no tree's bound reaches a cap, and no commit is
+/// walked).
+fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Stats) -> Result<()> {
+    let (graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
+    if unreadable > 0 {
+        *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
+    }
+    let suspects = pack::bombs::suspects(&graph);
+    trace(&format!(
+        "history: {} trees read, {} suspect",
+        graph.len(),
+        suspects.iter().filter(|&&s| s).count()
+    ));
+    if !suspects.contains(&true) {
+        stats.commits = Some(commit_walk(repo)?.count() as u64);
+        return Ok(());
+    }
+    let commits = ordered_commits(repo, ctx)?;
+    stats.commits = Some(commits.len() as u64);
+    let tags = tags::roots(repo);
+    let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
+    report_caps(ctx, &commits, &tags, capped, stats);
+    Ok(())
+}
+
+/// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob
+/// holds the place of its tag with no tree).
+fn tree_roots(commits: &[order::Node], tags: &[TagRoot]) -> Vec<(Oid, Option<Oid>)> {
+    let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
+    let parent_tree = |n: &order::Node| n.parents.first().and_then(|p| tree_of.get(p)).copied();
+    let commits = commits.iter().map(|n| (n.tree, parent_tree(n)));
+    let tags = tags.iter().map(|t| (if t.is_tree { t.target } else { Oid::ZERO_SHA1 }, None));
+    commits.chain(tags).collect()
+}
+
+/// Warn about (and count) each root whose tree walk hit a cap; `capped` is by position
+/// among the commits, then the tags.
+fn report_caps(
+    ctx: &Ctx,
+    commits: &[order::Node],
+    tags: &[TagRoot],
+    mut capped: Vec<(u32, Budget<u32>)>,
+    stats: &mut Stats,
+) {
+    capped.sort_by_key(|(o, _)| *o);
+    for (order, budget) in capped {
+        let what = match (order as usize).checked_sub(commits.len()) {
+            None => format!("commit {}", commits[order as usize].oid),
+            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
+        };
+        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
+        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
+    }
 }
 
 /// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with

@@ -6,6 +6,7 @@
 //! afterwards, and only for blobs with hits. A blob stored in several packs is scanned
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
+pub mod bombs;
 pub mod delta;
 pub mod index;
 pub mod layout;
@@ -41,7 +42,7 @@ pub struct AllBlobs {
 pub struct Placed {
     pub first: super::caps::FirstSeen,
     pub unreadable: u64,
-    pub capped: Vec<(u32, Budget)>,
+    pub capped: Vec<(u32, Budget<u32>)>,
     pub graph: trees::Graph,
     pub marks: Vec<bool>,
 }
@@ -118,9 +119,25 @@ impl Store {
         roots: &[Oid],
         paths: &mut Paths,
     ) -> Placed {
+        let (graph, unreadable) = self.read_trees(repo, ctx, hits, "placing findings: reading trees");
+        let marks = graph.marks();
+        let (first, capped) = graph.place(&marks, roots, paths);
+        Placed { first, unreadable, capped, graph, marks }
+    }
+
+    /// Every tree, pack by pack and then the loose ones, as a graph keeping the edges to
+    /// subtrees and to the `hits` blobs; also the number of trees that could not be read.
+    pub fn read_trees(
+        &self,
+        repo: &Repository,
+        ctx: &Ctx,
+        hits: &HashSet<Oid>,
+        label: &str,
+    ) -> (trees::Graph, u64) {
         let graph = Mutex::new(trees::Graph::default());
         let mut unreadable = 0;
-        let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
+        let hits = trees::Hits::new(hits);
+        let make = || trees::TreeVisitor { ctx, hits: &hits, graph: &graph, unreadable: 0 };
         for p in &self.packs {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
             let roots: Vec<(u32, u8)> = p
@@ -130,7 +147,7 @@ impl Store {
                 .map(|r| (r, TREE))
                 .collect();
             let total: usize = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum();
-            ctx.progress.bar("placing findings: reading trees", total as u64, "trees");
+            ctx.progress.bar(label, total as u64, "trees");
             for v in resolve::resolve(&pack, &roots, ctx.opts.threads, &make) {
                 unreadable += v.unreadable;
             }
@@ -138,10 +155,7 @@ impl Store {
         let mut loose = make();
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
-        let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        let marks = graph.marks();
-        let (first, capped) = graph.place(&marks, roots, paths);
-        Placed { first, unreadable, capped, graph, marks }
+        (graph.into_inner().unwrap_or_else(|p| p.into_inner()), unreadable)
     }
 }
 

@@ -1,0 +1,74 @@
+//! Hostile repositories, continued (issue #13): the two engines count the same warnings
+//! on each shape, whether or not a blob has a key; over-size warnings name a path.
+//! Each repository is built in a temporary directory and scanned under the 1 GiB cap.
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::gitrepo::TestRepo;
+use crate::hostile::{bomb, capped, engines_agree, skipped};
+
+/// The summary's counts of what was not scanned, and of read warnings.
+fn counts(r: &Run) -> (Value, Value) {
+    let v = r.json();
+    (v["summary"]["skipped"].clone(), v["summary"]["read_warnings"].clone())
+}
+
+/// Both engines (and both storages: loose objects, then one pack) give the same counted
+/// cap warning for a git bomb, with a key in its leaf blob or without one.
+#[test]
+fn both_engines_count_a_git_bomb_alike_with_or_without_a_key() {
+    for with_key in [false, true] {
+        let key = Rng::new(1311).lfk();
+        let t = TestRepo::new();
+        let base = t.commit(Some("refs/heads/main"), &[("README", "hi\n")], &[], "base");
+        let text = if with_key { format!("token = {key}\n") } else { "nothing to see\n".to_string() };
+        let top = bomb(&t, 10, 10, t.repo.blob(text.as_bytes()).unwrap());
+        let boom = t.commit_tree(Some("refs/heads/main"), top, &[base], "bomb");
+        t.head_to("refs/heads/main");
+        for packed in [false, true] {
+            if packed {
+                t.pack_with_libgit2();
+            }
+            let (p, o) = engines_agree(t.path(), &[]);
+            assert_eq!(p.code, i32::from(with_key), "{}", p.stderr);
+            assert_eq!(
+                counts(&p),
+                counts(&o),
+                "key: {with_key}, packed: {packed}\npack: {}\nodb: {}",
+                p.stderr,
+                o.stderr
+            );
+            for r in [&p, &o] {
+                assert!(r.stderr.contains(&format!("commit {boom}: tree expansion capped")), "{}", r.stderr);
+                // From the fourth level down, each level meets 2,560 trees and expands 256.
+                assert!(skipped(r, "capped") > 10_000, "{}", r.stderr);
+            }
+        }
+    }
+}
+
+/// A commit on top of a bomb that changes one file: only the bomb's own commit is capped.
+#[test]
+fn a_bomb_is_counted_once_not_at_every_later_commit() {
+    let t = TestRepo::new();
+    let leaf = t.repo.blob(b"plain\n").unwrap();
+    let top = bomb(&t, 6, 10, leaf);
+    let boom = t.commit_tree(Some("refs/heads/main"), top, &[], "bomb");
+    let mut tb = t.repo.treebuilder(Some(&t.repo.find_tree(top).unwrap())).unwrap();
+    tb.insert("README", t.repo.blob(b"later\n").unwrap(), 0o100644).unwrap();
+    let later = t.commit_tree(Some("refs/heads/main"), tb.write().unwrap(), &[boom], "later");
+    t.head_to("refs/heads/main");
+    t.pack_with_libgit2();
+    let (p, o) = engines_agree(t.path(), &[]);
+    assert_eq!(counts(&p), counts(&o), "pack: {}\nodb: {}", p.stderr, o.stderr);
+    for r in [&p, &o] {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains(&format!("commit {boom}: tree expansion")), "{}", r.stderr);
+        assert!(!r.stderr.contains(&later.to_string()), "{}", r.stderr);
+        assert_eq!(r.json()["summary"]["read_warnings"], 1, "{}", r.stderr);
+    }
+    let r = capped(t.path(), &["git", ".", "--range", &format!("{boom}..{later}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(skipped(&r, "capped"), 0, "{}", r.stderr);
+}
