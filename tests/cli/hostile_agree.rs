@@ -2,11 +2,13 @@
 //! on each shape, whether or not a blob has a key; over-size warnings name a path.
 //! Each repository is built in a temporary directory and scanned under the 1 GiB cap.
 
+use git2::{ObjectType, Oid};
 use serde_json::Value;
 
 use crate::common::*;
 use crate::gitrepo::TestRepo;
-use crate::hostile::{bomb, capped, engines_agree, skipped};
+use crate::hostile::{bomb, capped, engines_agree, git_dir, skipped, with_tree};
+use crate::packwriter::{self, Body, Entry, delta, tree_bytes};
 
 /// The summary's counts of what was not scanned, and of read warnings.
 fn counts(r: &Run) -> (Value, Value) {
@@ -71,4 +73,44 @@ fn a_bomb_is_counted_once_not_at_every_later_commit() {
     let r = capped(t.path(), &["git", ".", "--range", &format!("{boom}..{later}")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(skipped(&r, "capped"), 0, "{}", r.stderr);
+}
+
+/// `--max-blob-size` warnings name the path and commit of an over-size blob in both
+/// engines, loose or packed; a refused delta base names an object built on it.
+#[test]
+fn over_size_warnings_name_a_path_and_a_commit() {
+    let t = TestRepo::new();
+    let big: Vec<u8> = (0..300_000u32).map(|i| b"abcdefgh\n"[i as usize % 9]).collect();
+    let blob = t.repo.blob(&big).unwrap();
+    let c = with_tree(&t, &tree_bytes(&[("100644", "big.bin", blob)]));
+    for packed in [false, true] {
+        if packed {
+            t.pack_with_libgit2();
+        }
+        let (p, o) = engines_agree(t.path(), &["--max-blob-size", "100K"]);
+        assert_eq!(counts(&p), counts(&o), "pack: {}\nodb: {}", p.stderr, o.stderr);
+        for r in [&p, &o] {
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let named = format!("blob {blob} (big.bin in commit {c}) is ");
+            assert!(r.stderr.contains(&named) && r.stderr.contains("over --max-blob-size"), "{}", r.stderr);
+            assert_eq!(skipped(r, "too_large"), 1, "{}", r.stderr);
+        }
+    }
+
+    // A base no tree holds, with the committed blob built on it as a delta.
+    let t = TestRepo::new();
+    let mut content = big.clone();
+    let base = Entry::blob(&content);
+    let d = delta(content.len(), content.len(), b"\nmore\n");
+    content.extend_from_slice(b"\nmore\n");
+    let child =
+        Entry { id: Oid::hash_object(ObjectType::Blob, &content).unwrap(), body: Body::OfsDelta(0, d) };
+    let (base_id, child_id) = (base.id, child.id);
+    packwriter::write(&git_dir(&t), "over", &[base, child], 0, &[]);
+    let c = with_tree(&t, &tree_bytes(&[("100644", "deep.txt", child_id)]));
+    let (p, o) = engines_agree(t.path(), &["--max-blob-size", "100K"]);
+    let among =
+        format!("pack object {base_id} (and 1 object built on it, among them deep.txt in commit {c})");
+    assert!(p.stderr.contains(&among), "{}", p.stderr);
+    assert!(o.stderr.contains(&format!("blob {child_id} (deep.txt in commit {c}) is ")), "{}", o.stderr);
 }

@@ -53,10 +53,10 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         let _ = git2::opts::set_cache_max_size(16 << 20);
     }
     let store = pack::Store::open(repo)?;
-    let all = store.scan_blobs(repo, ctx)?;
+    let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
-    let mut stats = all.stats;
-    if all.hits.is_empty() {
+    let mut stats = std::mem::take(&mut all.stats);
+    if all.hits.is_empty() && all.refused.is_empty() {
         bombs_only(repo, ctx, &store, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
@@ -67,12 +67,18 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
     roots.extend(tags.iter().map(|t| if t.is_tree { t.target } else { Oid::ZERO_SHA1 }));
-    let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    // Over-size blobs are placed too, for their warnings to name a path.
+    let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
     let mut paths = Paths::new();
-    let pack::Placed { mut first, unreadable, capped, graph, marks } =
+    let pack::Placed { mut first, unreadable, capped, graph, mut marks } =
         store.place(repo, ctx, &hit_ids, &roots, &mut paths);
     for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
         first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
+    }
+    if !all.refused.is_empty() {
+        warn_refused(ctx, &mut all.refused, (&first, &paths), &commits, &tags);
+        marks = graph.marks_of(&|b| all.hits.contains_key(b));
     }
     let mut bombs = pack::bombs::capped(&graph, &pack::bombs::suspects(&graph), &tree_roots(&commits, &tags));
     // Placing walks fewer trees than the odb engine compares; should it still hit a cap
@@ -119,6 +125,34 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Sta
     let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
     report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
+}
+
+/// The over-size warnings, each naming the blob's first path and commit (or tag).
+fn warn_refused(
+    ctx: &Ctx,
+    refused: &mut [pack::oversize::Refused],
+    (first, paths): (&HashMap<(Oid, u32), u32>, &Paths),
+    commits: &[order::Node],
+    tags: &[TagRoot],
+) {
+    let wanted: HashSet<Oid> = refused.iter().flat_map(|r| r.ids()).collect();
+    let mut earliest: HashMap<Oid, (u32, u32)> = HashMap::new();
+    for (&(blob, path), &order) in first.iter().filter(|((b, _), _)| wanted.contains(b)) {
+        let e = earliest.entry(blob).or_insert((order, path));
+        *e = (*e).min((order, path));
+    }
+    let describe = |blob: Oid| {
+        let &(order, path) = earliest.get(&blob)?;
+        Some(match (order as usize).checked_sub(commits.len()) {
+            None => format!("{} in commit {}", paths.escaped(path), commits[order as usize].oid),
+            Some(k) => format!(
+                "{} in tag {}",
+                paths.escaped(path),
+                crate::finding::escape_bytes(tags[k].refname.as_bytes())
+            ),
+        })
+    };
+    pack::oversize::warn(ctx.progress, refused, ctx.opts.max_blob_size, &describe);
 }
 
 /// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob

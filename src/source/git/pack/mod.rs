@@ -10,6 +10,7 @@ pub mod bombs;
 pub mod delta;
 pub mod index;
 pub mod layout;
+pub mod oversize;
 pub mod resolve;
 pub mod single;
 pub mod trees;
@@ -35,6 +36,14 @@ use crate::source::{SkipReason, Stats};
 pub struct AllBlobs {
     pub hits: HashMap<Oid, Vec<Hit>>,
     pub stats: Stats,
+    /// Over `--max-blob-size`: counted, warned about once placed (to name a path).
+    pub refused: Vec<oversize::Refused>,
+}
+
+impl AllBlobs {
+    fn new() -> Self {
+        AllBlobs { hits: HashMap::new(), stats: Stats::default(), refused: Vec::new() }
+    }
 }
 
 /// What placing found: each (blob, path) pair's first position, the number of trees that
@@ -90,12 +99,14 @@ impl Store {
 
     /// Scan every blob: pack by pack in delta-tree order, then the loose ones.
     pub fn scan_blobs(&self, repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
-        let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
+        let mut all = AllBlobs::new();
         let mut done: HashSet<Oid> = HashSet::new();
         for p in &self.packs {
             scan_pack(&self.pack(p, repo, ctx.opts.max_blob_size), repo, ctx, &mut done, &mut all);
         }
         let loose: Vec<Oid> = self.loose.iter().filter(|o| !done.contains(o)).copied().collect();
+        let (refused, loose) = oversize::split_loose(repo, loose, ctx.opts.max_blob_size, &mut all.stats);
+        all.refused.extend(refused);
         if !loose.is_empty() {
             ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
             let none = |_: Oid| String::new();
@@ -185,15 +196,18 @@ fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>,
         ctx,
         skip,
         scratch: StreamScratch::default(),
-        out: AllBlobs { hits: HashMap::new(), stats: Stats::default() },
+        out: AllBlobs::new(),
         seen: Vec::new(),
     };
-    let mut seen = Vec::new();
+    let (mut seen, mut refused) = (Vec::new(), Vec::new());
     for v in resolve::resolve(pack, &roots, ctx.opts.threads, &make) {
         all.hits.extend(v.out.hits);
         all.stats.merge(&v.out.stats);
         seen.extend(v.seen);
+        refused.extend(v.out.refused);
     }
+    oversize::add_built_on(pack, &mut refused);
+    all.refused.extend(refused);
     done.extend(seen);
 }
 
@@ -210,15 +224,9 @@ impl Visitor for BlobVisitor<'_> {
         if kind != BLOB || self.skip.contains(&oid) {
             return false;
         }
-        let max = self.ctx.opts.max_blob_size;
-        if size > max {
-            let msg = format!(
-                "blob {oid} is {}, over --max-blob-size {}: not scanned",
-                human_bytes(size),
-                human_bytes(max)
-            );
-            self.ctx.progress.warn(&msg);
+        if size > self.ctx.opts.max_blob_size {
             self.out.stats.skip(SkipReason::TooLarge);
+            self.out.refused.push(oversize::Refused { oid, size, lost: 1, built_on: Vec::new() });
             return false;
         }
         true
@@ -243,6 +251,11 @@ impl Visitor for BlobVisitor<'_> {
     }
 
     fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
+        if let Lost::TooLarge(size) = *why {
+            *self.out.stats.skipped.entry(SkipReason::TooLarge).or_default() += lost as u64;
+            self.out.refused.push(oversize::Refused { oid, size, lost, built_on: Vec::new() });
+            return;
+        }
         let (reason, msg) = lost_message(oid, why, lost, "not scanned");
         self.ctx.progress.warn(&msg);
         *self.out.stats.skipped.entry(reason).or_default() += lost as u64;

@@ -76,6 +76,11 @@ impl Graph {
     /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
     /// A tree among its own subtrees (only a lying index can say so) adds nothing.
     pub fn marks(&self) -> Vec<bool> {
+        self.marks_of(&|_| true)
+    }
+
+    /// [`Graph::marks`], counting only the blobs `keep` keeps.
+    pub fn marks_of(&self, keep: &dyn Fn(&Oid) -> bool) -> Vec<bool> {
         const OPEN: Option<bool> = Some(false);
         let mut mark: Vec<Option<bool>> = vec![None; self.nodes.len()];
         for start in 0..self.nodes.len() {
@@ -84,7 +89,7 @@ impl Graph {
                 let node = &self.nodes[t as usize];
                 if children_done {
                     let sub = node.subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
-                    mark[t as usize] = Some(!node.blobs.is_empty() || sub);
+                    mark[t as usize] = Some(sub || node.blobs.iter().any(|(_, b)| keep(b)));
                     continue;
                 }
                 if mark[t as usize].is_some() {
