@@ -15,6 +15,8 @@ mod habits;
 mod hooks;
 mod hostile;
 mod hostile_agree;
+mod hostile_shapes;
+mod hostile_walk;
 mod html;
 mod jobs;
 mod output;

@@ -18,7 +18,7 @@ use git2::{Oid, Repository};
 use super::caps::Budget;
 use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, GitEngine, Occurrence, blobs, exposure, order, pack};
+use super::{Ctx, GitEngine, Occurrence, blobs, commits, exposure, order, pack};
 use crate::detect::stream::Hit;
 use crate::finding::{CommitInfo, Exposure, Finding, Provenance, RelPath};
 use crate::progress::trace;
@@ -60,9 +60,9 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         bombs_only(repo, ctx, &store, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
-    let commits = ordered_commits(repo, ctx)?;
+    let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo);
+    let tags = tags::roots(repo, &ctx.packs);
     let n = commits.len();
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
@@ -116,12 +116,12 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Sta
         suspects.iter().filter(|&&s| s).count()
     ));
     if !suspects.contains(&true) {
-        stats.commits = Some(commit_walk(repo)?.count() as u64);
+        stats.commits = Some(commit_walk(repo, ctx, stats).len() as u64);
         return Ok(());
     }
-    let commits = ordered_commits(repo, ctx)?;
+    let commits = ordered_commits(repo, ctx, stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo);
+    let tags = tags::roots(repo, &ctx.packs);
     let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
     report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
@@ -228,10 +228,11 @@ fn unreachable(
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let commits = ordered_commits(repo, ctx)?;
-    let tags = tags::roots(repo);
+    let mut stats = Stats::default();
+    let commits = ordered_commits(repo, ctx, &mut stats)?;
+    let tags = tags::roots(repo, &ctx.packs);
     let w = walk(repo, ctx, &commits, &tags);
-    let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
+    stats.commits = Some(commits.len() as u64);
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     // Warnings name a path the blob has and the first commit with it there.
@@ -284,20 +285,36 @@ fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oi
     Ok(out)
 }
 
-/// Every commit reachable from any ref, unordered.
-fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push_glob("*").context("cannot read the repository's refs")?;
-    if repo.head().is_ok() {
-        walk.push_head().context("cannot read HEAD")?;
-    }
-    Ok(walk)
+/// Every commit reachable from any ref (and HEAD), unordered; what cannot be read (a
+/// commit inside a delta cycle, a corrupt one) is a counted warning.
+fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Vec<Oid> {
+    let mut unreadable = Vec::new();
+    let tips = commits::ref_tips(repo, &ctx.packs, &mut unreadable);
+    let mut reached = commits::walk(repo, &ctx.packs, &tips, &[]);
+    unreadable.append(&mut reached.unreadable);
+    report_unreadable_commits(ctx, unreadable, stats);
+    reached.commits
 }
 
-fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
+/// One counted warning per commit (or tag) the commit walk could not read.
+pub fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
+    unreadable.sort();
+    unreadable.dedup_by_key(|(o, _)| *o);
+    for (oid, why) in unreadable {
+        let why = crate::finding::escape_bytes(why.as_bytes());
+        ctx.progress.warn(&format!(
+            "cannot read {oid} (reached from a ref): {why}; it and the history only it reaches \
+             were not scanned"
+        ));
+        stats.skip(SkipReason::Unreadable);
+    }
+}
+
+fn ordered_commits(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history");
     ctx.progress.set_message("ordering commits".to_string());
-    let commits = order::topo(repo, commit_walk(repo)?)?;
+    let walk = commit_walk(repo, ctx, stats);
+    let commits = order::topo(repo, walk.into_iter().map(Ok))?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
 }
