@@ -68,7 +68,7 @@ fn resolve_pack(data: &[u8]) {
     f.write_all(b"PACK\0\0\0\x02").and_then(|_| f.write_all(&(n as u32).to_be_bytes())).expect("write");
     f.write_all(body).and_then(|_| f.write_all(&[0; 20])).expect("write");
     let file = std::fs::File::open(&path).expect("reopen");
-    let Ok(l) = layout::Layout::read(&file, &idx) else { return };
+    let Ok(l) = layout::Layout::read(&file, &idx, 1) else { return };
     let pack = resolve::Pack {
         file: &file,
         idx: &idx,
@@ -77,7 +77,7 @@ fn resolve_pack(data: &[u8]) {
         max_object: 1 << 20,
     };
     let roots: Vec<(u32, u8)> =
-        l.roots().filter(|&r| l.base[r as usize] == layout::NO_BASE).map(|r| (r, l.kind[r as usize])).collect();
+        l.roots().filter(|&r| l.base(r) == layout::NO_BASE).map(|r| (r, l.kind(r))).collect();
     let total: usize = roots.iter().map(|&(r, _)| l.subtree_len(r)).sum();
     let counts = resolve::resolve(&pack, &roots, 1, &Count::default);
     let seen: usize = counts.iter().map(|c| c.objects + c.lost).sum();

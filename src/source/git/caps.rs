@@ -105,6 +105,6 @@ mod tests {
         assert_eq!((b.repeated, b.deep, b.over_paths), (1, 1, 1));
         let w = b.warning(&format!("commit {t}")).unwrap();
         assert!(w.contains(&t.to_string()) && w.contains("git bomb") && w.contains("deeper"), "{w}");
-        assert!(Budget::default().warning("commit x").is_none());
+        assert!(Budget::<Oid>::default().warning("commit x").is_none());
     }
 }

@@ -40,8 +40,8 @@ pub fn add_built_on(pack: &Pack, refused: &mut [Refused]) {
     }
     let l: &Layout = pack.layout;
     let mut by_position = vec![u32::MAX; l.len()];
-    for (i, &p) in l.pos.iter().enumerate() {
-        by_position[p as usize] = i as u32;
+    for i in 0..l.len() as u32 {
+        by_position[l.pos(i)] = i;
     }
     for r in refused.iter_mut().filter(|r| r.lost > 1) {
         let Some(&at) = pack.idx.find(&r.oid).and_then(|p| by_position.get(p)) else { continue };
@@ -50,7 +50,7 @@ pub fn add_built_on(pack: &Pack, refused: &mut [Refused]) {
             if r.built_on.len() >= MAX_BUILT_ON {
                 break;
             }
-            r.built_on.push(pack.idx.oid(l.pos[i as usize] as usize));
+            r.built_on.push(pack.idx.oid(l.pos(i)));
             stack.extend_from_slice(l.children(i));
         }
     }
