@@ -55,7 +55,7 @@ fn absurd_tree_entry_modes_are_read_alike_by_both_engines() {
     with_tree(&t, &root);
     for packed in [false, true] {
         if packed {
-            t.pack_with_libgit2();
+            pack_all_as_written(&t); // libgit2's pack builder refuses the absurd mode
         }
         let (p, o) = engines_agree(t.path(), &[]);
         for r in [&p, &o] {
@@ -101,4 +101,31 @@ fn a_chain_of_ten_thousand_tags_is_a_counted_warning() {
             assert_eq!(skipped(r, "unreadable"), 1, "{}", r.stderr);
         }
     }
+}
+
+/// Every loose object, as stored, into one pack of whole objects (the test pack writer),
+/// and the loose copies removed.
+fn pack_all_as_written(t: &TestRepo) {
+    let odb = t.repo.odb().unwrap();
+    let mut ids = Vec::new();
+    odb.foreach(|id| {
+        ids.push(*id);
+        true
+    })
+    .unwrap();
+    let kind = |k: ObjectType| match k {
+        ObjectType::Commit => 1,
+        ObjectType::Tree => 2,
+        ObjectType::Blob => 3,
+        _ => 4,
+    };
+    let entries: Vec<Entry> = ids
+        .iter()
+        .map(|&id| {
+            let o = odb.read(id).unwrap();
+            Entry { id, body: Body::Full(kind(o.kind()), o.data().to_vec()) }
+        })
+        .collect();
+    packwriter::write(&git_dir(t), "all", &entries, 0, &[]);
+    t.remove_loose();
 }

@@ -34,7 +34,7 @@ pub fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> Result<(
 
 /// [`commit_of`], with the pack check on the object a plain name (a ref, a full id)
 /// names before libgit2 reads it: a tip inside a delta cycle is an error, not a hang.
-fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
+pub fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
     let named = Oid::from_str(rev).ok().filter(|_| rev.len() == 40).or_else(|| {
         let r = repo.resolve_reference_from_short_name(rev).ok()?;
         r.resolve().ok()?.target()
