@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::file::{self, ConfigFile};
 use super::safe::{self, BASELINE_CAP, SETTINGS_CAP};
 use crate::source::git::GitMode;
+use crate::source::git::pack::single::PackReader;
 
 /// What a range did to one settings file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -177,9 +178,17 @@ pub fn range_ends<'r>(
             crate::finding::escape_bytes(spec.as_bytes())
         ),
     };
+    // Checked before libgit2 reads them: a commit (or its tree) inside a delta cycle would
+    // make it loop.
+    let packs = PackReader::open(repo.path());
     let rev = |r: &str| {
-        let oid = crate::source::git::revs::commit_of(repo, r)?;
-        repo.find_commit(oid).with_context(|| format!("--range: cannot read commit {oid}"))
+        let oid = crate::source::git::revs::checked_commit_of(repo, &packs, r)?;
+        let commit = repo.find_commit(oid).with_context(|| format!("--range: cannot read commit {oid}"))?;
+        if let Some(why) = packs.check(&commit.tree_id()) {
+            let why = crate::finding::escape_bytes(why.as_bytes());
+            bail!("--range: cannot read the tree of commit {oid}: {why}");
+        }
+        Ok(commit)
     };
     let from = if crate::source::git::revs::is_zero(a) { None } else { Some(rev(a)?) };
     Ok((from, rev(b)?))
@@ -191,6 +200,10 @@ fn blob_text(repo: &Repository, side: &Side, path: &str, what: &str, cap: u64) -
     let name = crate::finding::escape_bytes(path.as_bytes());
     if mode != 0o100644 && mode != 0o100755 {
         bail!("{what} '{name}' is not a regular file in the repository (a link or a submodule): not read");
+    }
+    if let Some(why) = PackReader::open(repo.path()).check(&oid) {
+        let why = crate::finding::escape_bytes(why.as_bytes());
+        bail!("cannot read {what} '{name}' (object {oid}): {why}");
     }
     let odb = repo.odb().context("cannot open the object database")?;
     let (size, kind) = odb.read_header(oid).with_context(|| format!("cannot read {what} '{name}'"))?;

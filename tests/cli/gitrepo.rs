@@ -120,8 +120,12 @@ impl TestRepo {
         walk.push_glob("*").unwrap();
         pb.insert_walk(&mut walk).unwrap();
         for r in self.repo.references().unwrap().flatten() {
-            if let Some(oid) = r.target() {
-                pb.insert_object(oid, None).unwrap(); // annotated tags
+            // Annotated tags, and the tags they tag (bounded: a chain may be a test's point).
+            let mut at = r.target();
+            for _ in 0..100_000 {
+                let Some(oid) = at else { break };
+                pb.insert_object(oid, None).unwrap();
+                at = self.repo.find_tag(oid).ok().map(|t| t.target_id());
             }
         }
         let objects = self.repo.path().join("objects");
@@ -142,7 +146,8 @@ impl TestRepo {
         ok
     }
 
-    fn remove_loose(&self) {
+    /// Delete every loose object (the packs stay).
+    pub fn remove_loose(&self) {
         let objects = self.repo.path().join("objects");
         for e in std::fs::read_dir(&objects).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();

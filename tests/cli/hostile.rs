@@ -37,7 +37,7 @@ pub fn capped(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// Both engines on the whole history: same exit status, same findings (rule, path, commit).
-fn engines_agree(dir: &Path, extra: &[&str]) -> (Run, Run) {
+pub fn engines_agree(dir: &Path, extra: &[&str]) -> (Run, Run) {
     let mut runs = Vec::new();
     for engine in ["pack", "odb"] {
         let mut args = vec!["git", ".", "--git-engine", engine];
@@ -52,26 +52,26 @@ fn engines_agree(dir: &Path, extra: &[&str]) -> (Run, Run) {
     (p, o)
 }
 
-fn ids(v: &Value) -> Vec<String> {
+pub fn ids(v: &Value) -> Vec<String> {
     let mut out: Vec<String> =
         findings(v).iter().map(|f| format!("{} {} {}", f["rule_id"], f["path"], f["commit"])).collect();
     out.sort();
     out
 }
 
-fn skipped(r: &Run, key: &str) -> u64 {
+pub fn skipped(r: &Run, key: &str) -> u64 {
     r.json()["summary"]["skipped"][key].as_u64().unwrap_or(0)
 }
 
 /// A repository whose `main` commit's root tree is the raw `tree` (written loose).
-fn with_tree(t: &TestRepo, tree: &[u8]) -> Oid {
+pub fn with_tree(t: &TestRepo, tree: &[u8]) -> Oid {
     let tree = t.repo.odb().unwrap().write(ObjectType::Tree, tree).unwrap();
     let c = t.commit_tree(Some("refs/heads/main"), tree, &[], "hostile");
     t.head_to("refs/heads/main");
     c
 }
 
-fn git_dir(t: &TestRepo) -> std::path::PathBuf {
+pub fn git_dir(t: &TestRepo) -> std::path::PathBuf {
     t.path().join(".git")
 }
 
@@ -263,7 +263,7 @@ fn stderr_on_a_full_device_never_panics() {
 
 /// `levels` trees, each holding the one below `fanout` times; the bottom one holds `leaf`
 /// `fanout` times. Returns the top tree.
-fn bomb(t: &TestRepo, levels: usize, fanout: usize, leaf: Oid) -> Oid {
+pub fn bomb(t: &TestRepo, levels: usize, fanout: usize, leaf: Oid) -> Oid {
     let odb = t.repo.odb().unwrap();
     let names: Vec<String> = (0..fanout).map(|i| format!("f{i}")).collect();
     let entries: Vec<(&str, &str, Oid)> = names.iter().map(|n| ("100644", n.as_str(), leaf)).collect();

@@ -18,6 +18,9 @@ pub enum Body {
     RefDelta(Oid, Vec<u8>),
     /// An OFS_DELTA on the entry at this index (written before this one).
     OfsDelta(usize, Vec<u8>),
+    /// An OFS_DELTA whose base is this many bytes back, as given (0: itself; past the
+    /// start of the pack: nowhere).
+    OfsRaw(u64, Vec<u8>),
 }
 
 pub struct Entry {
@@ -105,9 +108,13 @@ pub fn pack(entries: &[Entry]) -> Written {
                 p.extend_from_slice(base.as_bytes());
                 p.extend(zlib(d));
             }
-            Body::OfsDelta(base, d) => {
+            Body::OfsDelta(_, d) | Body::OfsRaw(_, d) => {
                 header(&mut p, 6, d.len() as u64);
-                let mut rel = at - offsets[*base];
+                let mut rel = match &e.body {
+                    Body::OfsDelta(base, _) => at - offsets[*base],
+                    Body::OfsRaw(rel, _) => *rel,
+                    _ => unreachable!(),
+                };
                 let mut enc = vec![(rel & 0x7f) as u8];
                 rel >>= 7;
                 while rel != 0 {

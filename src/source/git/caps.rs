@@ -6,6 +6,7 @@
 //! path holds the same blobs, so the per-tree cap loses paths, never content.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 pub use git2::Oid;
 
@@ -19,10 +20,10 @@ pub const MAX_PATHS: u64 = 1 << 20;
 /// Each (blob, path) pair's first position in the walk order.
 pub type FirstSeen = HashMap<(Oid, u32), u32>;
 
-/// One commit's expansion budget.
-#[derive(Default)]
-pub struct Budget {
-    expanded: HashMap<Oid, u32>,
+/// One commit's expansion budget; trees are told apart by `K` (an id, or the pack
+/// engine's dense tree number).
+pub struct Budget<K = Oid> {
+    expanded: HashMap<K, u32>,
     entries: u64,
     /// Trees not expanded, by the cap that stopped them.
     pub deep: u64,
@@ -30,9 +31,15 @@ pub struct Budget {
     pub over_paths: u64,
 }
 
-impl Budget {
+impl<K> Default for Budget<K> {
+    fn default() -> Self {
+        Budget { expanded: HashMap::new(), entries: 0, deep: 0, repeated: 0, over_paths: 0 }
+    }
+}
+
+impl<K: Hash + Eq> Budget<K> {
     /// May the tree `id` at `depth` be expanded?
-    pub fn expand(&mut self, id: Oid, depth: usize) -> bool {
+    pub fn expand(&mut self, id: K, depth: usize) -> bool {
         if depth > MAX_TREE_DEPTH {
             self.deep += 1;
             return false;
@@ -98,6 +105,6 @@ mod tests {
         assert_eq!((b.repeated, b.deep, b.over_paths), (1, 1, 1));
         let w = b.warning(&format!("commit {t}")).unwrap();
         assert!(w.contains(&t.to_string()) && w.contains("git bomb") && w.contains("deeper"), "{w}");
-        assert!(Budget::default().warning("commit x").is_none());
+        assert!(Budget::<Oid>::default().warning("commit x").is_none());
     }
 }

@@ -19,9 +19,11 @@ use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
 pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
-    let (walk, _) = super::revs::range_walk(repo, spec)?;
-    let commits = order::topo(repo, walk)?;
-    added(repo, ctx, &commits)
+    let (reached, _) = super::revs::range_walk(repo, &ctx.packs, spec)?;
+    let commits = order::topo(repo, reached.commits.into_iter().map(Ok))?;
+    let (findings, mut stats) = added(repo, ctx, &commits)?;
+    super::history::report_unreadable_commits(ctx, reached.unreadable, &mut stats);
+    Ok((findings, stats))
 }
 
 /// What `commits` (parents before children) added, as `--range` reports it; also the
@@ -31,8 +33,14 @@ pub fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(V
     let mut occurrences = Vec::new();
     let mut cut = false;
     for (i, node) in commits.iter().enumerate() {
-        let parent_trees: Vec<Oid> =
-            node.parents.iter().filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id())).collect();
+        // A parent the pack check refuses counts as missing (its warning comes from the walk).
+        let readable = |p: &&Oid| ctx.packs.check(p).is_none();
+        let parent_trees: Vec<Oid> = node
+            .parents
+            .iter()
+            .filter(readable)
+            .filter_map(|p| repo.find_commit(*p).ok().map(|c| c.tree_id()))
+            .collect();
         cut |= parent_trees.len() < node.parents.len() || (node.parents.is_empty() && repo.is_shallow());
         let mut budget = Budget::default();
         let objects = tree::Objects { repo, packs: &ctx.packs };
@@ -83,7 +91,10 @@ fn added_by(
 pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let index = super::read_index(repo)?;
     let head_tree = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
+        Ok(head) => {
+            check_head(repo, ctx, head.target())?;
+            Some(head.peel_to_tree().context("cannot read HEAD's tree")?)
+        }
         Err(_) => None, // no commit yet: everything staged is new
     };
     let mut opts = DiffOptions::new();
@@ -156,4 +167,24 @@ fn finish(
     let added = added.map(|o| (paths.path(o.path), o.order, provenance(o.order)));
     crate::source::names::in_git(ctx.det, ctx.now, &mut found, added);
     Ok((found, stats))
+}
+
+/// HEAD's commit and its tree, through the pack check before libgit2 reads them (a commit
+/// inside a delta cycle would make it loop): an error naming the object if refused.
+fn check_head(repo: &Repository, ctx: &Ctx, target: Option<Oid>) -> Result<()> {
+    let Some(id) = target else { return Ok(()) };
+    let mut bad = Vec::new();
+    let tree = super::commits::peel(repo, &ctx.packs, id, &mut bad)
+        .and_then(|c| repo.find_commit(c).ok())
+        .map(|c| c.tree_id());
+    if let Some(why) = tree.and_then(|t| ctx.packs.check(&t).map(|w| (t, w))) {
+        bad.push(why);
+    }
+    match bad.first() {
+        Some((oid, why)) => {
+            let why = crate::finding::escape_bytes(why.as_bytes());
+            anyhow::bail!("cannot read HEAD (object {oid}): {why}")
+        }
+        None => Ok(()),
+    }
 }

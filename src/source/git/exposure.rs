@@ -35,13 +35,19 @@ pub struct Tips {
 
 impl Tips {
     /// Every ref that peels to a commit (branches, tags, remotes, notes, stash), and HEAD.
-    pub fn read(repo: &Repository) -> Tips {
+    pub fn read(repo: &Repository, packs: &super::pack::single::PackReader) -> Tips {
+        // Peeled with the pack check first (the commit walk warns about what it refuses).
+        let tree_of = |target: Option<Oid>| {
+            let c = super::commits::peel(repo, packs, target?, &mut Vec::new())?;
+            Some(repo.find_commit(c).ok()?.tree_id())
+        };
         let mut tips: Vec<(String, Oid)> = Vec::new();
         if let Ok(refs) = repo.references() {
             for r in refs.flatten() {
                 let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
-                if let Ok(c) = r.peel_to_commit() {
-                    tips.push((name, c.tree_id()));
+                let target = r.target().or_else(|| r.resolve().ok().and_then(|r| r.target()));
+                if let Some(tree) = tree_of(target) {
+                    tips.push((name, tree));
                 }
             }
         }
@@ -51,7 +57,7 @@ impl Tips {
         for (i, (_, tree)) in tips.iter().enumerate() {
             roots.entry(*tree).or_default().push(i as u32);
         }
-        let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.tree_id());
+        let head = tree_of(repo.head().ok().and_then(|h| h.target()));
         Tips { names: tips.into_iter().map(|(n, _)| n).collect(), roots, head }
     }
 }
@@ -99,7 +105,7 @@ pub fn annotate(
     hits: &HashMap<Oid, Vec<Hit>>,
     findings: &mut [Finding],
 ) {
-    let tips = &Tips::read(repo);
+    let tips = &Tips::read(repo, &ctx.packs);
     let mut budget = MAX_VISITS;
     let mut facts = commit_counts(trees, commits, paths, &mut budget);
     for (root, refs) in &tips.roots {

@@ -18,7 +18,7 @@ use git2::{Oid, Repository};
 use super::caps::Budget;
 use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, GitEngine, Occurrence, blobs, exposure, order, pack};
+use super::{Ctx, GitEngine, Occurrence, blobs, commits, exposure, order, pack};
 use crate::detect::stream::Hit;
 use crate::finding::{CommitInfo, Exposure, Finding, Provenance, RelPath};
 use crate::progress::trace;
@@ -56,36 +56,40 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
     }
     let store = pack::Store::open(repo, ctx.opts.threads)?;
-    let all = store.scan_blobs(repo, ctx)?;
+    let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
-    let mut stats = all.stats;
-    if all.hits.is_empty() {
-        stats.commits = Some(commit_walk(repo)?.count() as u64);
+    let mut stats = std::mem::take(&mut all.stats);
+    if all.hits.is_empty() && all.refused.is_empty() {
+        bombs_only(repo, ctx, &store, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
-    let commits = ordered_commits(repo, ctx)?;
+    let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo);
+    let tags = tags::roots(repo, &ctx.packs);
     let n = commits.len();
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
     roots.extend(tags.iter().map(|t| if t.is_tree { t.target } else { Oid::ZERO_SHA1 }));
-    let hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    // Over-size blobs are placed too, for their warnings to name a path.
+    let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
     let mut paths = Paths::new();
-    let pack::Placed { mut first, unreadable, capped, graph, marks } =
+    let pack::Placed { mut first, unreadable, capped, graph, mut marks } =
         store.place(repo, ctx, &hit_ids, &roots, &mut paths);
     for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
         first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
     }
-    let any_capped = !capped.is_empty();
-    for (order, budget) in capped {
-        let what = match (order as usize).checked_sub(n) {
-            None => format!("commit {}", commits[order as usize].oid),
-            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
-        };
-        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
-        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
+    if !all.refused.is_empty() {
+        warn_refused(ctx, &mut all.refused, (&first, &paths), &commits, &tags);
+        marks = graph.marks_of(&|b| all.hits.contains_key(b));
     }
+    let mut bombs = pack::bombs::capped(&graph, &pack::bombs::suspects(&graph), &tree_roots(&commits, &tags));
+    // Placing walks fewer trees than the odb engine compares; should it still hit a cap
+    // where that comparison does not, its count is reported too.
+    let reported: HashSet<u32> = bombs.iter().map(|(o, _)| *o).collect();
+    bombs.extend(capped.into_iter().filter(|(o, _)| !reported.contains(o)));
+    let any_capped = !bombs.is_empty();
+    report_caps(ctx, &commits, &tags, bombs, &mut stats);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
@@ -98,6 +102,90 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     trace("history: exposure facts");
     unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
     Ok((findings, stats))
+}
+
+/// No blob has hits: the trees are still read, for the git bombs the odb engine's walk
+/// would report (on an ordinary history no tree's bound reaches a cap, and no commit is
+/// walked).
+fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Stats) -> Result<()> {
+    let (graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
+    if unreadable > 0 {
+        *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
+    }
+    let suspects = pack::bombs::suspects(&graph);
+    trace(&format!(
+        "history: {} trees read, {} suspect",
+        graph.len(),
+        suspects.iter().filter(|&&s| s).count()
+    ));
+    if !suspects.contains(&true) {
+        stats.commits = Some(commit_walk(repo, ctx, stats).len() as u64);
+        return Ok(());
+    }
+    let commits = ordered_commits(repo, ctx, stats)?;
+    stats.commits = Some(commits.len() as u64);
+    let tags = tags::roots(repo, &ctx.packs);
+    let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
+    report_caps(ctx, &commits, &tags, capped, stats);
+    Ok(())
+}
+
+/// The over-size warnings, each naming the blob's first path and commit (or tag).
+fn warn_refused(
+    ctx: &Ctx,
+    refused: &mut [pack::oversize::Refused],
+    (first, paths): (&HashMap<(Oid, u32), u32>, &Paths),
+    commits: &[order::Node],
+    tags: &[TagRoot],
+) {
+    let wanted: HashSet<Oid> = refused.iter().flat_map(|r| r.ids()).collect();
+    let mut earliest: HashMap<Oid, (u32, u32)> = HashMap::new();
+    for (&(blob, path), &order) in first.iter().filter(|((b, _), _)| wanted.contains(b)) {
+        let e = earliest.entry(blob).or_insert((order, path));
+        *e = (*e).min((order, path));
+    }
+    let describe = |blob: Oid| {
+        let &(order, path) = earliest.get(&blob)?;
+        Some(match (order as usize).checked_sub(commits.len()) {
+            None => format!("{} in commit {}", paths.escaped(path), commits[order as usize].oid),
+            Some(k) => format!(
+                "{} in tag {}",
+                paths.escaped(path),
+                crate::finding::escape_bytes(tags[k].refname.as_bytes())
+            ),
+        })
+    };
+    pack::oversize::warn(ctx.progress, refused, ctx.opts.max_blob_size, &describe);
+}
+
+/// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob
+/// holds the place of its tag with no tree).
+fn tree_roots(commits: &[order::Node], tags: &[TagRoot]) -> Vec<(Oid, Option<Oid>)> {
+    let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
+    let parent_tree = |n: &order::Node| n.parents.first().and_then(|p| tree_of.get(p)).copied();
+    let commits = commits.iter().map(|n| (n.tree, parent_tree(n)));
+    let tags = tags.iter().map(|t| (if t.is_tree { t.target } else { Oid::ZERO_SHA1 }, None));
+    commits.chain(tags).collect()
+}
+
+/// Warn about (and count) each root whose tree walk hit a cap; `capped` is by position
+/// among the commits, then the tags.
+fn report_caps(
+    ctx: &Ctx,
+    commits: &[order::Node],
+    tags: &[TagRoot],
+    mut capped: Vec<(u32, Budget<u32>)>,
+    stats: &mut Stats,
+) {
+    capped.sort_by_key(|(o, _)| *o);
+    for (order, budget) in capped {
+        let what = match (order as usize).checked_sub(commits.len()) {
+            None => format!("commit {}", commits[order as usize].oid),
+            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
+        };
+        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
+        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
+    }
 }
 
 /// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
@@ -143,10 +231,11 @@ fn unreachable(
 }
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    let commits = ordered_commits(repo, ctx)?;
-    let tags = tags::roots(repo);
+    let mut stats = Stats::default();
+    let commits = ordered_commits(repo, ctx, &mut stats)?;
+    let tags = tags::roots(repo, &ctx.packs);
     let w = walk(repo, ctx, &commits, &tags);
-    let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
+    stats.commits = Some(commits.len() as u64);
     report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     // Warnings name a path the blob has and the first commit with it there.
@@ -199,20 +288,36 @@ fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oi
     Ok(out)
 }
 
-/// Every commit reachable from any ref, unordered.
-fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push_glob("*").context("cannot read the repository's refs")?;
-    if repo.head().is_ok() {
-        walk.push_head().context("cannot read HEAD")?;
-    }
-    Ok(walk)
+/// Every commit reachable from any ref (and HEAD), unordered; what cannot be read (a
+/// commit inside a delta cycle, a corrupt one) is a counted warning.
+fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Vec<Oid> {
+    let mut unreadable = Vec::new();
+    let tips = commits::ref_tips(repo, &ctx.packs, &mut unreadable);
+    let mut reached = commits::walk(repo, &ctx.packs, &tips, &[]);
+    unreadable.append(&mut reached.unreadable);
+    report_unreadable_commits(ctx, unreadable, stats);
+    reached.commits
 }
 
-fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
+/// One counted warning per commit (or tag) the commit walk could not read.
+pub fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
+    unreadable.sort();
+    unreadable.dedup_by_key(|(o, _)| *o);
+    for (oid, why) in unreadable {
+        let why = crate::finding::escape_bytes(why.as_bytes());
+        ctx.progress.warn(&format!(
+            "cannot read {oid} (reached from a ref): {why}; it and the history only it reaches \
+             were not scanned"
+        ));
+        stats.skip(SkipReason::Unreadable);
+    }
+}
+
+fn ordered_commits(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history");
     ctx.progress.set_message("ordering commits".to_string());
-    let commits = order::topo(repo, commit_walk(repo)?)?;
+    let walk = commit_walk(repo, ctx, stats);
+    let commits = order::topo(repo, walk.into_iter().map(Ok))?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
 }

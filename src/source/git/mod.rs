@@ -9,6 +9,7 @@
 mod blobs;
 pub mod caps;
 mod changes;
+mod commits;
 mod exposure;
 mod history;
 pub mod open;

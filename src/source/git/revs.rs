@@ -9,24 +9,48 @@
 //! revision in a shallow clone says the clone is shallow and how to fetch the history.
 
 use anyhow::{Context, Result, anyhow, bail};
-use git2::{Oid, Repository, Revwalk};
+use git2::{Oid, Repository};
 
-/// The commits of `spec` (`A..B`, `A..` = `A..HEAD`), and whether A was the zero id.
-pub fn range_walk<'r>(repo: &'r Repository, spec: &str) -> Result<(Revwalk<'r>, bool)> {
+use super::commits::{self, Reached};
+use super::pack::single::PackReader;
+
+/// The commits of `spec` (`A..B`, `A..` = `A..HEAD`), walked with the pack check (what
+/// cannot be read is in `unreadable`), and whether A was the zero id.
+pub fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> Result<(Reached, bool)> {
     let (a, b) = match spec.split_once("..") {
         Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
         _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
     };
-    let to = commit_of(repo, b)?;
-    let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push(to)?;
+    let to = checked_commit_of(repo, packs, b)?;
     let zero = is_zero(a);
+    let mut hide = Vec::new();
     if zero {
-        hide_other_refs(repo, &mut walk, to, own_ref(repo, b).as_deref())?;
+        hide_other_refs(repo, packs, &mut hide, to, own_ref(repo, b).as_deref())?;
     } else {
-        walk.hide(commit_of(repo, a)?)?;
+        hide.push(checked_commit_of(repo, packs, a)?);
     }
-    Ok((walk, zero))
+    Ok((commits::walk(repo, packs, &[to], &hide), zero))
+}
+
+/// [`commit_of`], with the pack check on the object a plain name (a ref, a full id)
+/// names before libgit2 reads it: a tip inside a delta cycle is an error, not a hang.
+pub fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
+    let named = Oid::from_str(rev).ok().filter(|_| rev.len() == 40).or_else(|| {
+        let r = repo.resolve_reference_from_short_name(rev).ok()?;
+        r.resolve().ok()?.target()
+    });
+    if let Some(id) = named {
+        let mut bad = Vec::new();
+        if let Some(c) = commits::peel(repo, packs, id, &mut bad) {
+            return Ok(c);
+        }
+        if let Some((oid, why)) = bad.first() {
+            let (rev, why) =
+                (crate::finding::escape_bytes(rev.as_bytes()), crate::finding::escape_bytes(why.as_bytes()));
+            bail!("--range: cannot read '{rev}' (object {oid}): {why}");
+        }
+    }
+    commit_of(repo, rev)
 }
 
 /// `0000…` (40 or 64 zeros): git's name for "no commit".
@@ -37,11 +61,19 @@ pub fn is_zero(rev: &str) -> bool {
 /// Hide every commit another ref reaches. `own` is the scanned ref's full name: it and its
 /// remote-tracking copies are not "other" (`refs/remotes/origin/new-branch` in a CI
 /// checkout); with no name, refs whose tip is `tip` are not.
-pub fn hide_other_refs(repo: &Repository, walk: &mut Revwalk, tip: Oid, own: Option<&str>) -> Result<()> {
+pub fn hide_other_refs(
+    repo: &Repository,
+    packs: &PackReader,
+    hide: &mut Vec<Oid>,
+    tip: Oid,
+    own: Option<&str>,
+) -> Result<()> {
     let branch = own.and_then(|n| n.strip_prefix("refs/heads/").or_else(|| remote_branch(n)));
     for r in repo.references().context("cannot read the repository's refs")? {
         let Ok(r) = r else { continue };
-        let Ok(at) = r.peel_to_commit() else { continue }; // a tag of a blob or tree
+        let target = r.target().or_else(|| r.resolve().ok().and_then(|r| r.target()));
+        // A tag of a blob or tree, or a tip the pack check refuses (hiding less only widens the scan).
+        let Some(at) = target.and_then(|t| commits::peel(repo, packs, t, &mut Vec::new())) else { continue };
         let name = r.name_bytes();
         let is_own = match own {
             Some(own) => {
@@ -49,10 +81,10 @@ pub fn hide_other_refs(repo: &Repository, walk: &mut Revwalk, tip: Oid, own: Opt
                     || branch
                         .is_some_and(|b| std::str::from_utf8(name).ok().and_then(remote_branch) == Some(b))
             }
-            None => at.id() == tip,
+            None => at == tip,
         };
         if !is_own {
-            walk.hide(at.id())?;
+            hide.push(at);
         }
     }
     Ok(())

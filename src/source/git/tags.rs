@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::pack::single::PackReader;
 use crate::finding::CommitInfo;
 
 /// Tags on tags followed at most this deep.
@@ -22,12 +23,12 @@ pub struct TagRoot {
     pub info: Arc<CommitInfo>,
 }
 
-pub fn roots(repo: &Repository) -> Vec<TagRoot> {
+pub fn roots(repo: &Repository, packs: &PackReader) -> Vec<TagRoot> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out: Vec<TagRoot> = Vec::new();
     for r in refs.flatten() {
         let (Some(target), Ok(name)) = (r.target(), r.name()) else { continue };
-        if let Some(root) = follow(repo, target, name) {
+        if let Some(root) = follow(repo, packs, target, name) {
             out.push(root);
         }
     }
@@ -37,14 +38,19 @@ pub fn roots(repo: &Repository) -> Vec<TagRoot> {
     out
 }
 
-fn follow(repo: &Repository, mut id: Oid, refname: &str) -> Option<TagRoot> {
+/// Follow tags from `id`; an object the pack check refuses is left alone (the commit
+/// walk, which meets the same ref, warns about it).
+fn follow(repo: &Repository, packs: &PackReader, mut id: Oid, refname: &str) -> Option<TagRoot> {
     let odb = repo.odb().ok()?;
     let mut info = None;
     for _ in 0..MAX_TAG_CHAIN {
+        if packs.check(&id).is_some() {
+            return None;
+        }
         let (_, kind) = crate::guard::isolate(|| odb.read_header(id))?.ok()?;
         match kind {
             ObjectType::Tag => {
-                let tag = repo.find_tag(id).ok()?;
+                let tag = crate::guard::isolate(|| repo.find_tag(id))?.ok()?;
                 info.get_or_insert_with(|| tag_info(&tag));
                 id = tag.target_id();
             }

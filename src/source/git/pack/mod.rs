@@ -6,10 +6,12 @@
 //! afterwards, and only for blobs with hits. A blob stored in several packs is scanned
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
+pub mod bombs;
 pub mod compact;
 pub mod delta;
 pub mod index;
 pub mod layout;
+pub mod oversize;
 pub mod resolve;
 pub mod single;
 pub mod trees;
@@ -35,6 +37,14 @@ use crate::source::{SkipReason, Stats};
 pub struct AllBlobs {
     pub hits: HashMap<Oid, Vec<Hit>>,
     pub stats: Stats,
+    /// Over `--max-blob-size`: counted, warned about once placed (to name a path).
+    pub refused: Vec<oversize::Refused>,
+}
+
+impl AllBlobs {
+    fn new() -> Self {
+        AllBlobs { hits: HashMap::new(), stats: Stats::default(), refused: Vec::new() }
+    }
 }
 
 /// What placing found: each (blob, path) pair's first position, the number of trees that
@@ -42,7 +52,7 @@ pub struct AllBlobs {
 pub struct Placed {
     pub first: super::caps::FirstSeen,
     pub unreadable: u64,
-    pub capped: Vec<(u32, Budget)>,
+    pub capped: Vec<(u32, Budget<u32>)>,
     pub graph: trees::Graph,
     pub marks: Vec<bool>,
 }
@@ -91,7 +101,7 @@ impl Store {
 
     /// Scan every blob: pack by pack in delta-tree order, then the loose ones.
     pub fn scan_blobs(&self, repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
-        let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
+        let mut all = AllBlobs::new();
         let mut done: HashSet<Oid> = HashSet::new();
         for (k, p) in self.packs.iter().enumerate() {
             let later = &self.packs[k + 1..];
@@ -108,6 +118,8 @@ impl Store {
             done.extend(seen.into_iter().filter(|o| later.iter().any(|q| q.idx.find(o).is_some())));
         }
         let loose: Vec<Oid> = self.loose.iter().filter(|o| !done.contains(o)).copied().collect();
+        let (refused, loose) = oversize::split_loose(repo, loose, ctx.opts.max_blob_size, &mut all.stats);
+        all.refused.extend(refused);
         if !loose.is_empty() {
             ctx.progress.bar("scanning loose objects", loose.len() as u64, "objects");
             let none = |_: Oid| String::new();
@@ -131,6 +143,21 @@ impl Store {
         roots: &[Oid],
         paths: &mut Paths,
     ) -> Placed {
+        let (graph, unreadable) = self.read_trees(repo, ctx, hits, "placing findings: reading trees");
+        let marks = graph.marks();
+        let (first, capped) = graph.place(&marks, roots, paths);
+        Placed { first, unreadable, capped, graph, marks }
+    }
+
+    /// Every tree, pack by pack and then the loose ones, as a graph keeping the edges to
+    /// subtrees and to the `hits` blobs; also the number of trees that could not be read.
+    pub fn read_trees(
+        &self,
+        repo: &Repository,
+        ctx: &Ctx,
+        hits: &HashSet<Oid>,
+        label: &str,
+    ) -> (trees::Graph, u64) {
         let roots_of = |p: &OpenPack| -> Vec<(u32, u8)> {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
             let roots = p.layout.roots().filter(|&r| resolve::root_kind(&pack, repo, r) == Some(TREE));
@@ -142,10 +169,11 @@ impl Store {
             .collect();
         let graph = Mutex::new(trees::Graph::with_capacity(totals.iter().sum()));
         let mut unreadable = 0;
-        let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
+        let hits = trees::Hits::new(hits);
+        let make = || trees::TreeVisitor { ctx, hits: &hits, graph: &graph, unreadable: 0 };
         for ((p, roots), total) in self.packs.iter().zip(&per_pack).zip(totals) {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
-            ctx.progress.bar("placing findings: reading trees", total as u64, "trees");
+            ctx.progress.bar(label, total as u64, "trees");
             for v in resolve::resolve(&pack, roots, ctx.opts.threads, &make) {
                 unreadable += v.unreadable;
             }
@@ -153,10 +181,7 @@ impl Store {
         let mut loose = make();
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
-        let graph = graph.into_inner().unwrap_or_else(|p| p.into_inner());
-        let marks = graph.marks();
-        let (first, capped) = graph.place(&marks, roots, paths);
-        Placed { first, unreadable, capped, graph, marks }
+        (graph.into_inner().unwrap_or_else(|p| p.into_inner()), unreadable)
     }
 }
 
@@ -194,15 +219,18 @@ fn scan_pack(
         skip: done,
         track,
         scratch: StreamScratch::default(),
-        out: AllBlobs { hits: HashMap::new(), stats: Stats::default() },
+        out: AllBlobs::new(),
         seen: Vec::new(),
     };
-    let mut seen = Vec::new();
+    let (mut seen, mut refused) = (Vec::new(), Vec::new());
     for v in resolve::resolve(pack, &roots, ctx.opts.threads, &make) {
         all.hits.extend(v.out.hits);
         all.stats.merge(&v.out.stats);
         seen.extend(v.seen);
+        refused.extend(v.out.refused);
     }
+    oversize::add_built_on(pack, &mut refused);
+    all.refused.extend(refused);
     seen
 }
 
@@ -221,15 +249,9 @@ impl Visitor for BlobVisitor<'_> {
         if kind != BLOB || self.skip.contains(&oid) {
             return false;
         }
-        let max = self.ctx.opts.max_blob_size;
-        if size > max {
-            let msg = format!(
-                "blob {oid} is {}, over --max-blob-size {}: not scanned",
-                human_bytes(size),
-                human_bytes(max)
-            );
-            self.ctx.progress.warn(&msg);
+        if size > self.ctx.opts.max_blob_size {
             self.out.stats.skip(SkipReason::TooLarge);
+            self.out.refused.push(oversize::Refused { oid, size, lost: 1, built_on: Vec::new() });
             return false;
         }
         true
@@ -256,6 +278,11 @@ impl Visitor for BlobVisitor<'_> {
     }
 
     fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
+        if let Lost::TooLarge(size) = *why {
+            *self.out.stats.skipped.entry(SkipReason::TooLarge).or_default() += lost as u64;
+            self.out.refused.push(oversize::Refused { oid, size, lost, built_on: Vec::new() });
+            return;
+        }
         let (reason, msg) = lost_message(oid, why, lost, "not scanned");
         self.ctx.progress.warn(&msg);
         *self.out.stats.skipped.entry(reason).or_default() += lost as u64;

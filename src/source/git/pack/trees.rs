@@ -83,7 +83,7 @@ impl Graph {
         if !self.subtrees[id as usize].is_empty() || self.blobs.contains_key(&id) {
             return; // the same tree in two packs: its entries are in already
         }
-        self.entries[id as usize] = all as u32;
+        self.entries[id as usize] = all.try_into().unwrap_or(u32::MAX);
         let (mut subtrees, mut blobs) = (Vec::new(), Vec::new());
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
@@ -100,20 +100,28 @@ impl Graph {
     }
 
     /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
+    /// A tree among its own subtrees (only a lying index can say so) adds nothing.
     pub fn marks(&self) -> Vec<bool> {
+        self.marks_of(&|_| true)
+    }
+
+    /// [`Graph::marks`], counting only the blobs `keep` keeps.
+    pub fn marks_of(&self, keep: &dyn Fn(&Oid) -> bool) -> Vec<bool> {
+        const OPEN: Option<bool> = Some(false);
         let mut mark: Vec<Option<bool>> = vec![None; self.oids.len()];
         for start in 0..self.oids.len() {
             let mut stack = vec![(start as u32, false)];
             while let Some((t, children_done)) = stack.pop() {
-                if mark[t as usize].is_some() {
-                    continue;
-                }
                 let subtrees = self.subtrees(t);
                 if children_done {
                     let sub = subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
-                    mark[t as usize] = Some(self.blobs.contains_key(&t) || sub);
+                    mark[t as usize] = Some(sub || self.blobs(t).iter().any(|(_, b)| keep(b)));
                     continue;
                 }
+                if mark[t as usize].is_some() {
+                    continue; // done, or open: a cycle
+                }
+                mark[t as usize] = OPEN;
                 stack.push((t, true));
                 stack.extend(
                     subtrees.iter().filter(|&&(_, c)| mark[c as usize].is_none()).map(|&(_, c)| (c, false)),
@@ -126,7 +134,12 @@ impl Graph {
     /// Walk each commit's root tree (in `roots` order) through marked trees only, within
     /// the expansion caps; gives each (blob, path) pair's first position, and the budgets
     /// of the roots whose walk hit a cap.
-    pub fn place(&self, marks: &[bool], roots: &[Oid], paths: &mut Paths) -> (FirstSeen, Vec<(u32, Budget)>) {
+    pub fn place(
+        &self,
+        marks: &[bool],
+        roots: &[Oid],
+        paths: &mut Paths,
+    ) -> (FirstSeen, Vec<(u32, Budget<u32>)>) {
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
         let (mut first, mut capped) = (HashMap::new(), Vec::new());
         for (order, root) in roots.iter().enumerate() {
@@ -137,7 +150,7 @@ impl Graph {
                 if seen.contains(&(t, dir)) {
                     continue; // met at an earlier commit: its pairs are placed already
                 }
-                if !budget.expand(self.oids[t as usize], depth) {
+                if !budget.expand(t, depth) {
                     continue;
                 }
                 seen.insert((t, dir));
@@ -175,12 +188,54 @@ impl Graph {
     pub fn name_of(&self, n: u32) -> &[u8] {
         &self.name_list[n as usize]
     }
+    /// Number of trees (dense ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.oids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.oids.is_empty()
+    }
+    /// All of a tree's entries, kept or not.
+    pub fn entries(&self, t: u32) -> u32 {
+        self.entries[t as usize]
+    }
+}
+
+/// The ids of blobs with hits, with a 64 Ki-bit filter on their first two bytes in front,
+/// so the millions of tree entries that are not one cost a bit test, not a hash.
+pub struct Hits<'a> {
+    set: &'a HashSet<Oid>,
+    filter: Vec<u64>,
+}
+
+impl<'a> Hits<'a> {
+    pub fn new(set: &'a HashSet<Oid>) -> Self {
+        let mut filter = vec![0u64; 1024];
+        for oid in set {
+            let k = prefix(oid.as_bytes());
+            filter[k >> 6] |= 1 << (k & 63);
+        }
+        Hits { set, filter }
+    }
+
+    /// Is the raw 20-byte id `id` one of them?
+    fn has(&self, id: &[u8]) -> Option<Oid> {
+        let k = prefix(id);
+        if self.filter[k >> 6] & (1 << (k & 63)) == 0 {
+            return None;
+        }
+        Oid::from_bytes(id).ok().filter(|o| self.set.contains(o))
+    }
+}
+
+fn prefix(id: &[u8]) -> usize {
+    u16::from_be_bytes([id[0], id[1]]) as usize
 }
 
 /// Parses decoded trees into the shared graph.
 pub struct TreeVisitor<'a> {
     pub ctx: &'a Ctx<'a>,
-    pub hits: &'a HashSet<Oid>,
+    pub hits: &'a Hits<'a>,
     pub graph: &'a Mutex<Graph>,
     pub unreadable: u64,
 }
@@ -192,13 +247,19 @@ impl Visitor for TreeVisitor<'_> {
 
     fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
         let (mut keep, mut all) = (Vec::new(), 0);
+        let mut bad_id = false;
         if parse_tree(data, &mut |mode, name, id| {
             all += 1;
-            let is_tree = mode == b"40000";
-            if is_tree || (mode != b"160000" && self.hits.contains(&id)) {
-                keep.push((name, id, is_tree));
+            match mode & FMT {
+                DIR => match Oid::from_bytes(id) {
+                    Ok(oid) => keep.push((name, oid, true)),
+                    Err(_) => bad_id = true,
+                },
+                GITLINK => {}
+                _ => keep.extend(self.hits.has(id).map(|oid| (name, oid, false))),
             }
         })
+        .filter(|_| !bad_id)
         .is_none()
         {
             self.ctx.progress.warn(&format!("tree {oid} is malformed; its entries were not read"));
@@ -215,16 +276,51 @@ impl Visitor for TreeVisitor<'_> {
     }
 }
 
-/// Git's tree format: `mode SP name NUL id(20)`, repeated. `None` if malformed.
-pub fn parse_tree<'d>(mut data: &'d [u8], each: &mut dyn FnMut(&'d [u8], &'d [u8], Oid)) -> Option<()> {
+/// The file-type bits of a tree entry's mode, and the two types that are not files.
+pub const FMT: u16 = 0o170000;
+pub const DIR: u16 = 0o040000;
+pub const GITLINK: u16 = 0o160000;
+
+/// Git's tree format: `mode SP name NUL id(20)`, repeated; gives (mode, name, raw id).
+/// Read as libgit2 (the other engine) reads it, so both agree on odd entries. `None` if
+/// malformed.
+pub fn parse_tree<'d>(mut data: &'d [u8], each: &mut dyn FnMut(u16, &'d [u8], &'d [u8])) -> Option<()> {
     while !data.is_empty() {
         let sp = memchr::memchr(b' ', data)?;
+        let mode = parse_mode(&data[..sp])?;
         let nul = sp + 1 + memchr::memchr(0, &data[sp + 1..])?;
+        if nul == sp + 1 || nul - sp - 1 > u16::MAX as usize {
+            return None; // no name, or one libgit2 refuses
+        }
         let id = data.get(nul + 1..nul + 21)?;
-        each(&data[..sp], &data[sp + 1..nul], Oid::from_bytes(id).ok()?);
+        each(mode, &data[sp + 1..nul], id);
         data = &data[nul + 21..];
     }
     Some(())
+}
+
+/// An entry's mode as libgit2 reads it: an optional sign, octal digits, at most 0xffff
+/// (`040000` is a tree, `1040000` and `9` are malformed).
+fn parse_mode(b: &[u8]) -> Option<u16> {
+    let (negative, digits) = match b.first() {
+        Some(b'+') => (false, &b[1..]),
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in digits {
+        if !(b'0'..=b'7').contains(&c) {
+            return None;
+        }
+        v = v * 8 + (c - b'0') as u32;
+        if v > u16::MAX as u32 {
+            return None;
+        }
+    }
+    (!negative || v == 0).then_some(v as u16)
 }
 
 /// Loose trees (not in any pack) into the graph, read through libgit2. A loose object
@@ -253,9 +349,19 @@ mod tests {
         data.extend_from_slice(b"40000 dir\0");
         data.extend_from_slice(&id);
         let mut got = Vec::new();
-        parse_tree(&data, &mut |m, n, _| got.push((m.to_vec(), n.to_vec()))).unwrap();
-        assert_eq!(got, [(b"100644".to_vec(), b"a.txt".to_vec()), (b"40000".to_vec(), b"dir".to_vec())]);
+        parse_tree(&data, &mut |m, n, _| got.push((m, n.to_vec()))).unwrap();
+        assert_eq!(got, [(0o100644, b"a.txt".to_vec()), (DIR, b"dir".to_vec())]);
         assert!(parse_tree(&data[..data.len() - 1], &mut |_, _, _| {}).is_none());
+        for bad in ["10x644", "1040000", "", "-40000", "9"] {
+            let entry = format!("{bad} a\0aaaaaaaaaaaaaaaaaaaa");
+            assert!(parse_tree(entry.as_bytes(), &mut |_, _, _| {}).is_none(), "{bad}");
+        }
+        let mut modes = Vec::new();
+        parse_tree(b"040000 a\0aaaaaaaaaaaaaaaaaaaa+40000 b\0aaaaaaaaaaaaaaaaaaaa", &mut |m, _, _| {
+            modes.push(m)
+        })
+        .unwrap();
+        assert_eq!(modes, [DIR, DIR], "as libgit2 reads them");
     }
 
     #[test]

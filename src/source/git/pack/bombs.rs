@@ -1,0 +1,174 @@
+//! Git bombs in the pack engine: which roots' tree walks hit an expansion cap (see
+//! [`crate::source::git::caps`]), whether or not any blob has hits, counted exactly as the
+//! object-by-object engine counts them.
+//!
+//! Takes the tree graph (every tree's subtrees and entry count) and the roots (each
+//! commit's tree with its first parent's tree, then the tagged trees); gives the budget of
+//! each root whose walk hit a cap. One pass over the graph bounds every tree's full walk
+//! (trees expanded, entries, levels); only a root whose bound reaches a cap is walked, and
+//! that walk is the odb engine's: the subtrees that differ from the first parent's, in
+//! entry order. On an ordinary history no bound reaches a cap and nothing is walked.
+
+use std::cmp::Ordering;
+
+use git2::Oid;
+
+use super::trees::Graph;
+use crate::source::git::caps::{Budget, MAX_PATHS, MAX_SAME_TREE, MAX_TREE_DEPTH};
+
+/// An upper bound of a full walk from a tree: trees expanded, entries met, levels below.
+#[derive(Clone, Copy)]
+struct Bound {
+    trees: u32,
+    entries: u32,
+    depth: u32,
+}
+
+impl Bound {
+    /// A tree among its own subtrees (only a lying index can say so): no bound.
+    const NONE: Bound = Bound { trees: u32::MAX, entries: u32::MAX, depth: u32::MAX };
+
+    fn may_cap(self) -> bool {
+        self.trees > MAX_SAME_TREE
+            || u64::from(self.entries) >= MAX_PATHS
+            || self.depth as usize > MAX_TREE_DEPTH
+    }
+}
+
+/// Per tree (by dense id): may a walk from it hit a cap? Iterative post-order over the graph.
+pub fn suspects(graph: &Graph) -> Vec<bool> {
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    let n = graph.len();
+    let mut state = vec![NEW; n];
+    let mut bound = vec![Bound::NONE; n];
+    for start in 0..n as u32 {
+        let mut stack = vec![(start, false)];
+        while let Some((t, children_done)) = stack.pop() {
+            if children_done {
+                let mut b = Bound { trees: 1, entries: graph.entries(t), depth: 0 };
+                for &(_, c) in graph.subtrees(t) {
+                    let cb = if state[c as usize] == OPEN { Bound::NONE } else { bound[c as usize] };
+                    b.trees = b.trees.saturating_add(cb.trees);
+                    b.entries = b.entries.saturating_add(cb.entries);
+                    b.depth = b.depth.max(cb.depth.saturating_add(1));
+                }
+                bound[t as usize] = b;
+                state[t as usize] = OPEN + 1;
+                continue;
+            }
+            if state[t as usize] != NEW {
+                continue;
+            }
+            state[t as usize] = OPEN;
+            stack.push((t, true));
+            let fresh = graph.subtrees(t).iter().filter(|&&(_, c)| state[c as usize] == NEW);
+            stack.extend(fresh.map(|&(_, c)| (c, false)));
+        }
+    }
+    bound.into_iter().map(Bound::may_cap).collect()
+}
+
+/// The roots whose walk hits a cap, by position in `roots` (a tree and the tree it is
+/// compared with), with their budgets. `suspect` is [`suspects`] of `graph`.
+pub fn capped(graph: &Graph, suspect: &[bool], roots: &[(Oid, Option<Oid>)]) -> Vec<(u32, Budget<u32>)> {
+    let mut out = Vec::new();
+    for (i, &(new, old)) in roots.iter().enumerate() {
+        let Some(t) = graph.tree(new).filter(|&t| suspect[t as usize]) else { continue };
+        let mut budget = Budget::default();
+        walk(graph, (t, old.and_then(|o| graph.tree(o))), &mut budget);
+        if budget.left_out() > 0 {
+            out.push((i as u32, budget));
+        }
+    }
+    out
+}
+
+/// `tree::changes` on the graph: expand `new`, then every subtree that differs from the
+/// one `old` has under the same name, within `budget`.
+fn walk(graph: &Graph, (new, old): (u32, Option<u32>), budget: &mut Budget<u32>) {
+    let mut stack = vec![(new, old, 0usize)];
+    while let Some((new, old, depth)) = stack.pop() {
+        if Some(new) == old || !budget.expand(new, depth) {
+            continue;
+        }
+        budget.entries(graph.entries(new) as usize);
+        let olds = old.map_or(&[][..], |o| graph.subtrees(o));
+        let mut j = 0;
+        for &(name, child) in graph.subtrees(new) {
+            let mut prev = None;
+            while let Some(&(old_name, old_child)) = olds.get(j) {
+                match tree_order(graph.name_of(old_name), graph.name_of(name)) {
+                    Ordering::Less => j += 1,
+                    Ordering::Equal => {
+                        prev = Some(old_child);
+                        j += 1;
+                        break;
+                    }
+                    Ordering::Greater => break,
+                }
+            }
+            if prev != Some(child) {
+                stack.push((child, prev, depth + 1));
+            }
+        }
+    }
+}
+
+/// Git's order between two subtrees' names (each compared as if it ended in `/`).
+fn tree_order(a: &[u8], b: &[u8]) -> Ordering {
+    a.iter().chain(b"/").cmp(b.iter().chain(b"/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(n: u8) -> Oid {
+        Oid::from_bytes(&[n; 20]).unwrap()
+    }
+
+    /// `levels` trees, each holding the one below 10 times (10 entries each).
+    fn bomb(g: &mut Graph, levels: u8) -> Oid {
+        let names: Vec<Vec<u8>> = (0..10).map(|i| format!("d{i}").into_bytes()).collect();
+        g.add(oid(1), &[], 10);
+        for l in 2..=levels {
+            let entries: Vec<(&[u8], Oid, bool)> = names.iter().map(|n| (&n[..], oid(l - 1), true)).collect();
+            g.add(oid(l), &entries, 10);
+        }
+        oid(levels)
+    }
+
+    #[test]
+    fn only_a_bomb_is_suspect_and_its_walk_counts_what_the_odb_walk_counts() {
+        let mut g = Graph::default();
+        let top = bomb(&mut g, 4); // 1 + 10 + 100 + 1000 expansions: the last level is capped
+        g.add(oid(50), &[(b"src", oid(51), true)], 3);
+        g.add(oid(51), &[], 40);
+        let s = suspects(&g);
+        assert!(s[g.tree(top).unwrap() as usize]);
+        assert!(!s[g.tree(oid(50)).unwrap() as usize] && !s[g.tree(oid(3)).unwrap() as usize]);
+        let roots = [(oid(50), None), (top, Some(oid(50))), (top, Some(top))];
+        let capped = capped(&g, &s, &roots);
+        assert_eq!(capped.len(), 1, "the same tree as the parent's is not walked");
+        let (at, b) = &capped[0];
+        assert_eq!((*at, b.repeated, b.deep, b.over_paths), (1, 1000 - MAX_SAME_TREE as u64, 0, 0));
+    }
+
+    #[test]
+    fn a_tree_inside_itself_is_suspect_and_its_walk_ends() {
+        let mut g = Graph::default();
+        g.add(oid(7), &[(b"again", oid(7), true)], 1);
+        let s = suspects(&g);
+        assert!(s[0]);
+        let capped = capped(&g, &s, &[(oid(7), None)]);
+        assert_eq!(capped[0].1.repeated, 1);
+    }
+
+    #[test]
+    fn subtree_names_compare_as_git_sorts_them() {
+        assert_eq!(tree_order(b"a", b"a.b"), Ordering::Greater); // "a/" > "a.b/"
+        assert_eq!(tree_order(b"a", b"a"), Ordering::Equal);
+        assert_eq!(tree_order(b"a", b"b"), Ordering::Less);
+    }
+}
