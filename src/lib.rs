@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod docs;
 pub mod finding;
 pub mod guard;
 pub mod output;

@@ -101,6 +101,10 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         started_at: cfg.now,
         elapsed: start.elapsed(),
         scan: report::html::scan_info(&cfg, &det.rules, progress.kept_warnings()),
+        history_limits: match &cfg.mode {
+            Mode::Git { limits, .. } if limits.is_limited() => Some(limits.clone()),
+            _ => None,
+        },
         suppressed: report::suppressed(marked, by_path, baselined),
     };
     let rep = Report {
@@ -168,7 +172,7 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             source::fs::scan(det, &opts, cfg.now, progress)?
         }
-        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable } => {
+        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable, limits } => {
             let opts = source::git::GitOptions {
                 repo: repo.clone(),
                 mode: mode.clone(),
@@ -176,10 +180,15 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
                 max_blob_size: *max_blob_size,
                 threads: cfg.threads,
                 include_unreachable: *include_unreachable,
+                limits: limits.clone(),
             };
             let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
             if let source::git::GitMode::History = mode {
-                found.extend(source::names::refs(&source::git::open::open(repo.as_deref())?.0, det, cfg.now));
+                let repo = source::git::open::open(repo.as_deref())?.0;
+                let named: Vec<String> = limits.tips(&repo)?.into_iter().filter_map(|(_, n)| n).collect();
+                let keep =
+                    |name: &[u8]| limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
+                found.extend(source::names::refs(&repo, det, cfg.now, &keep));
             }
             (found, stats)
         }

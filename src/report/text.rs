@@ -101,6 +101,7 @@ pub fn summary_line(r: &Report) -> String {
         }
         None => plural(s.stats.files, "file", "files"),
     };
+
     let mut line = format!(
         "loftyscan: {} ({}, {}) in {scanned} ({}) in {:.2} s",
         plural(errors + warnings, "finding", "findings"),
@@ -109,6 +110,9 @@ pub fn summary_line(r: &Report) -> String {
         human_bytes(s.stats.bytes),
         s.elapsed.as_secs_f64(),
     );
+    if let Some(limits) = s.history_limits.as_ref().and_then(|l| l.describe()) {
+        line += &format!("; history limited to {limits}");
+    }
     if s.allowlisted + s.path_allowlisted > 0 {
         line += &format!("; {} allowlisted", s.allowlisted + s.path_allowlisted);
         if s.path_allowlisted > 0 {

@@ -19,7 +19,7 @@ fn block_after(text: &str, from: usize) -> &str {
 }
 
 /// The fenced block containing `needle`.
-fn block_with<'a>(text: &'a str, needle: &str) -> &'a str {
+pub fn block_with<'a>(text: &'a str, needle: &str) -> &'a str {
     let at = text.find(needle).unwrap_or_else(|| panic!("README has no {needle}"));
     let start = text[..at].rfind("```").unwrap();
     block_after(text, start)

@@ -37,8 +37,11 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     if repo.is_shallow() {
         ctx.progress.warn(SHALLOW_HISTORY);
     }
+    // A `--since` window reads few blobs: auto walks it object by object.
+    let auto_pack = ctx.opts.limits.since.is_none();
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack | GitEngine::Auto => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Pack => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Auto => auto_pack && pack::usable(repo) && ctx.spec.objects_in_git_dir(),
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
@@ -57,12 +60,12 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = all.stats;
     if all.hits.is_empty() {
-        stats.commits = Some(commit_walk(repo)?.count() as u64);
+        stats.commits = Some(commit_walk(repo, ctx)?.count() as u64);
         return Ok((Vec::new(), stats));
     }
     let commits = ordered_commits(repo, ctx)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo);
+    let tags = tag_roots(repo, ctx)?;
     let n = commits.len();
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
@@ -110,6 +113,13 @@ fn unreachable(
     if dangling.is_empty() {
         return;
     }
+    if ctx.opts.limits.is_limited() {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are only in commits outside --since/--branch (or in none): not reported",
+            dangling.len()
+        ));
+        return;
+    }
     if any_capped && !ctx.opts.include_unreachable {
         ctx.progress
             .note(&format!("{} blob(s) with secrets are only past a cap (see the warnings)", dangling.len()));
@@ -141,7 +151,7 @@ fn unreachable(
 
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let commits = ordered_commits(repo, ctx)?;
-    let tags = tags::roots(repo);
+    let tags = tag_roots(repo, ctx)?;
     let w = walk(repo, ctx, &commits, &tags);
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     report_walk(ctx, &w.walked, &mut stats);
@@ -196,20 +206,51 @@ fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oi
     Ok(out)
 }
 
-/// Every commit reachable from any ref, unordered.
-fn commit_walk(repo: &Repository) -> Result<git2::Revwalk<'_>> {
+/// Every commit reachable from any ref (or from the `--branch` refs), committed at or after
+/// `--since`, unordered.
+fn commit_walk<'r>(
+    repo: &'r Repository,
+    ctx: &Ctx,
+) -> Result<impl Iterator<Item = Result<Oid, git2::Error>> + 'r> {
+    let limits = &ctx.opts.limits;
     let mut walk = repo.revwalk().context("cannot walk the commit graph")?;
-    walk.push_glob("*").context("cannot read the repository's refs")?;
-    if repo.head().is_ok() {
-        walk.push_head().context("cannot read HEAD")?;
+    if limits.branches.is_empty() {
+        walk.push_glob("*").context("cannot read the repository's refs")?;
+        if repo.head().is_ok() {
+            walk.push_head().context("cannot read HEAD")?;
+        }
+    } else {
+        for (tip, _) in limits.tips(repo)? {
+            walk.push(tip).context("cannot walk the commit graph")?;
+        }
     }
-    Ok(walk)
+    let limits = limits.clone();
+    // A commit that cannot be read is kept: ordering it gives the error, with its id.
+    Ok(walk.filter(move |oid| match oid {
+        Ok(oid) if limits.since.is_some() => {
+            repo.find_commit(*oid).map_or(true, |c| limits.admits(c.committer().when().seconds()))
+        }
+        _ => true,
+    }))
+}
+
+/// The tag roots in the limits: with `--branch`, only tags named; with `--since`, only
+/// annotated tags dated at or after it.
+fn tag_roots(repo: &Repository, ctx: &Ctx) -> Result<Vec<TagRoot>> {
+    let limits = &ctx.opts.limits;
+    let named: Vec<String> = limits.tips(repo)?.into_iter().filter_map(|(_, n)| n).collect();
+    let mut roots = tags::roots(repo);
+    roots.retain(|t| {
+        (limits.branches.is_empty() || named.contains(&t.refname))
+            && (limits.since.is_none() || (t.info.time != 0 && limits.admits(t.info.time)))
+    });
+    Ok(roots)
 }
 
 fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history");
     ctx.progress.set_message("ordering commits".to_string());
-    let commits = order::topo(repo, commit_walk(repo)?)?;
+    let commits = order::topo(repo, commit_walk(repo, ctx)?)?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
 }
