@@ -18,6 +18,7 @@ mod hooks;
 mod hostile;
 mod html;
 mod jobs;
+mod nested;
 mod output;
 mod packwriter;
 mod prereceive;
