@@ -53,7 +53,13 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let (disabled, found): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.disabled.contains(&f.rule.id));
     let (marked, found): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
-    let change_based = cfg.settings_from.is_some();
+    let change_based = matches!(cfg.mode, Mode::Git { mode: GitMode::Range(_) | GitMode::Staged, .. });
+    if let (Mode::Git { mode: GitMode::History, .. }, Some(from)) = (&cfg.mode, &cfg.settings_from) {
+        progress.note(&format!(
+            "a bare repository has no work tree: settings (.loftyscan.toml and the rule files it \
+             names) were read from the {from} (--config FILE or --no-config overrides)"
+        ));
+    }
     crate::trust_notes::print(&cfg, if change_based { &marked } else { &[] }, &progress);
     let (by_path, current): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.allow_paths.matches(&f.location.path.lossy()));

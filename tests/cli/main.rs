@@ -2,6 +2,7 @@
 //! trees and git repositories built in temporary directories.
 
 mod bad_input;
+mod bare_config;
 mod ci_action;
 mod ci_templates;
 mod common;
