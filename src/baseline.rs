@@ -66,7 +66,12 @@ fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Erro
         _ => "",
     };
     let what = format!("'{name}' is not a loftyscan baseline{hint}; write one with --baseline-out");
-    if hint.is_empty() { safe::json_error(name, e).context(what) } else { anyhow::anyhow!(what) }
+    match (hint.is_empty(), crate::baseline_schema::check(name, text)) {
+        (false, _) => anyhow::anyhow!(what),
+        (true, Err(why)) => why.context(what),
+        // The shape checks out but the parser still refused it: its position only.
+        (true, Ok(())) => anyhow::anyhow!("{what} ({name}:{}:{})", e.line(), e.column()),
+    }
 }
 
 /// A loaded baseline, remembering which entries matched.

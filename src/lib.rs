@@ -2,6 +2,7 @@
 //! for the fuzz targets in `fuzz/`. Not a stable API.
 
 pub mod baseline;
+mod baseline_schema;
 pub mod cli;
 pub mod config;
 pub mod detect;

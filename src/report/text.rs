@@ -27,9 +27,12 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             encoded += " [in the name]";
         }
         let revoked = match r.revocation(f) {
-            Some(rev) => match rev.status {
-                crate::revoke::Status::Revoked => format!(" [revoked: {}]", rev.message),
-                other => format!(" [revocation {}: {}]", other.as_str(), rev.message),
+            // A hook that printed nothing: `[revoked]`, not `[revoked: ]`.
+            Some(rev) => match (rev.status, rev.message.is_empty()) {
+                (crate::revoke::Status::Revoked, true) => " [revoked]".to_string(),
+                (crate::revoke::Status::Revoked, false) => format!(" [revoked: {}]", rev.message),
+                (other, true) => format!(" [revocation {}]", other.as_str()),
+                (other, false) => format!(" [revocation {}: {}]", other.as_str(), rev.message),
             },
             None => String::new(),
         };

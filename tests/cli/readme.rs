@@ -57,6 +57,16 @@ fn the_rule_file_and_settings_examples_load_and_work() {
     let r = run(bin().args(["rules", "--rules"]).arg(tmp.path().join("ci/acme-rules.toml")));
     assert_eq!(r.code, 0, "the README's rule example must load: {}", r.all());
     assert!(r.stdout.contains("acme-token"), "{}", r.stdout);
+    // An example that its own placeholder list rejects: the error says so, without quoting it.
+    let body = "5f2c9e01b7d4a8e36c0f92d15b7ae4c8";
+    let own =
+        rules.replace("known = [\"00000000000000000000000000000000\"]", &format!("known = [\"{body}\"]"));
+    assert_ne!(own, rules, "the README's rule has a `known` list");
+    write(tmp.path(), "ci/own.toml", &own);
+    let r = run(bin().args(["rules", "--rules"]).arg(tmp.path().join("ci/own.toml")));
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("rule `acme-token`: example 1 is not reported by the rule"), "{}", r.stderr);
+    assert!(r.stderr.contains("rejected as a placeholder") && !r.stderr.contains(body), "{}", r.stderr);
     let settings = block_with(&text, "rules = [\"ci/acme-rules.toml\"]");
     write(tmp.path(), ".loftyscan.toml", settings);
     write(tmp.path(), "app.cfg", "token = acme_9d3f5b7e1c2a4068b9e7d1f3a5c70b2e\n");
@@ -87,4 +97,29 @@ fn tags_named_are_this_version_and_the_licence_is_shipped() {
     let licence = fs::read_to_string(root().join("LICENSE")).unwrap();
     assert!(licence.starts_with("MIT License"));
     assert!(fs::read_to_string(root().join("Cargo.toml")).unwrap().contains("license = \"MIT\""));
+}
+
+#[test]
+fn every_flag_in_the_gitleaks_table_is_one_loftyscan_takes() {
+    let text = readme();
+    let start = text.find("### Coming from gitleaks").unwrap();
+    let table = &text[start..start + text[start..].find("\nNot mapped").unwrap()];
+    let mut help = String::new();
+    for sub in ["dir", "git", "stdin"] {
+        help += &run(bin().args([sub, "--help"])).stdout;
+    }
+    let flag = regex::Regex::new(r"--[a-z][a-z-]+").unwrap();
+    let mut checked = 0;
+    for row in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| gitleaks")) {
+        let ours = row.trim_end_matches('|').rsplit(" | ").next().unwrap();
+        for m in flag.find_iter(ours) {
+            assert!(
+                help.contains(m.as_str()),
+                "README maps to {} which loftyscan does not take: {row}",
+                m.as_str()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} flags checked");
 }

@@ -248,8 +248,7 @@ fn tag_roots(repo: &Repository, ctx: &Ctx) -> Result<Vec<TagRoot>> {
 }
 
 fn ordered_commits(repo: &Repository, ctx: &Ctx) -> Result<Vec<order::Node>> {
-    ctx.progress.status("walking history");
-    ctx.progress.set_message("ordering commits".to_string());
+    ctx.progress.status("walking history", "ordering commits".into());
     let commits = order::topo(repo, commit_walk(repo, ctx)?)?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
