@@ -79,10 +79,9 @@ fn man_page_is_roff_with_every_subcommand_and_renders() {
     // Every line is roff: a request, or text that does not start a request by accident.
     assert!(page.lines().all(|l| l.starts_with('.') || !l.starts_with('\'')), "stray control line");
     assert!(page.contains("\\-\\-since") && page.contains("\\-\\-branch"), "git's history flags documented");
-    let Ok(version) = Std::new("man").arg("--version").output() else {
-        return; // no man(1) here: the structure above is the check
-    };
-    assert!(version.status.success());
+    if !have("man") {
+        return; // the structure above is checked; rendering needs man(1), a failure under CI
+    }
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("loftyscan.1");
     std::fs::write(&file, page).unwrap();
