@@ -123,3 +123,45 @@ fn every_flag_in_the_gitleaks_table_is_one_loftyscan_takes() {
     }
     assert!(checked >= 10, "{checked} flags checked");
 }
+
+#[test]
+fn the_text_and_json_output_examples_are_what_the_binary_prints() {
+    let text = readme();
+    let block = block_with(&text, "$ loftyscan dir fixtures");
+    let r = run(bin().current_dir(root()).args(["dir", "fixtures", "--no-progress", "--color", "never"]));
+    let time = regex::Regex::new(r" in [0-9]+\.[0-9]+ s").unwrap();
+    let shown = time.replace_all(&r.stdout, " in 0.00 s");
+    for line in block.lines().skip(1).filter(|l| *l != "…") {
+        assert!(shown.lines().any(|l| l == line), "README output line not printed: {line}\n{shown}");
+    }
+    // The JSON example: every field it shows is one the report has, at the same place.
+    let example: serde_json::Value =
+        serde_json::from_str(block_with(&text, "\"schema_version\": 1")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = fs::read_to_string(fixture("expired/lofty-api-key")).unwrap();
+    let line = fixture.lines().find(|l| l.starts_with("LOFTY_CUSTOMER_KEY=")).unwrap();
+    write(tmp.path(), "config/app.env", &format!("# app\n# settings\n{line}\n"));
+    std::os::unix::fs::symlink("config/app.env", tmp.path().join("link.env")).unwrap();
+    let (real, _) = scan_json(tmp.path(), &["dir", "."]);
+    let place = |v: &serde_json::Value| {
+        let f = &v["findings"][0];
+        (f["path"].clone(), f["line"].clone(), f["column"].clone(), f["level"].clone())
+    };
+    assert_eq!(place(&real), place(&example), "the example's finding is where the README says");
+    fn same_fields(want: &serde_json::Value, got: &serde_json::Value, at: &str) {
+        if let (Some(w), Some(g)) = (want.as_object(), got.as_object()) {
+            for (k, v) in w {
+                let sub =
+                    g.get(k).unwrap_or_else(|| panic!("README's JSON has {at}.{k}; the report does not"));
+                same_fields(v, sub, &format!("{at}.{k}"));
+            }
+        } else if let (Some(w), Some(g)) = (want.as_array(), got.as_array()) {
+            same_fields(&w[0], &g[0], &format!("{at}[0]"));
+        } else {
+            assert_eq!(want.is_number(), got.is_number(), "{at}: {want} vs {got}");
+        }
+    }
+    same_fields(&example, &real, "");
+    assert_eq!(real["tool"]["name"], example["tool"]["name"]);
+    assert_eq!(real["schema_version"], example["schema_version"]);
+}
