@@ -117,7 +117,8 @@ fn baseline_errors_are_in_loftyscans_words_and_an_empty_hook_message_reads_revok
             "{says}: {}",
             r.stderr
         );
-        for serde_words in ["expected", "invalid type", "unknown field", "missing field", "EOF", " at line "]
+        for serde_words in
+            [", expected", "invalid type", "unknown field", "missing field", "EOF", " at line "]
         {
             assert!(!r.stderr.contains(serde_words), "serde's wording `{serde_words}`: {}", r.stderr);
         }
