@@ -22,7 +22,8 @@ pub fn check(name: &str, text: &str) -> Result<()> {
     })?;
     let top = value.as_object().ok_or_else(|| anyhow!("{name}: the top level is not a JSON object"))?;
     fields(top, &TOP, "the top level").map_err(|e| anyhow!("{name}: {e}"))?;
-    if !top.get("version").is_some_and(|v| v.as_u64().is_some_and(|n| n <= u64::from(u32::MAX))) {
+    let whole = top.get("version").and_then(Value::as_u64).is_some_and(|n| u32::try_from(n).is_ok());
+    if !whole {
         return Err(anyhow!("{name}: `version` is missing or not a whole number"));
     }
     if !top.get("tool").is_some_and(Value::is_string) {
