@@ -66,7 +66,12 @@ fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Erro
         _ => "",
     };
     let what = format!("'{name}' is not a loftyscan baseline{hint}; write one with --baseline-out");
-    if hint.is_empty() { safe::json_error(name, e).context(what) } else { anyhow::anyhow!(what) }
+    match (hint.is_empty(), crate::baseline_schema::check(name, text)) {
+        (false, _) => anyhow::anyhow!(what),
+        (true, Err(why)) => why.context(what),
+        // The shape checks out but the parser still refused it: its position only.
+        (true, Ok(())) => anyhow::anyhow!("{what} ({name}:{}:{})", e.line(), e.column()),
+    }
 }
 
 /// A loaded baseline, remembering which entries matched.
@@ -158,7 +163,10 @@ mod tests {
             r#"{{"version":1,"tool":"loftyscan","findings":[{{"rule_id":"r","path":"p","secret_sha256":"00","redacted":"x","{key}":1}}]}}"#
         );
         let err = format!("{:#}", Baseline::parse("b.json", &bad).err().unwrap());
-        assert!(err.contains("b.json:1:") && !err.contains("a1b2c3"), "{err}");
+        assert!(
+            err.contains("b.json: findings entry 1 has an unexpected field (") && !err.contains("a1b2c3"),
+            "{err}"
+        );
         let err =
             format!("{:#}", Baseline::parse("b.json", &format!("{{\"version\": \"{key}\"}}")).err().unwrap());
         assert!(!err.contains("a1b2c3"), "{err}");

@@ -30,6 +30,14 @@ pub enum Command {
     Rules,
     /// Print loftyscan's version
     Version,
+    /// Print a shell completion script (e.g. `loftyscan completions bash > ~/.local/share/bash-completion/completions/loftyscan`)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output (e.g. `loftyscan man | man -l -`)
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +91,17 @@ pub struct GitArgs {
     /// force-push or a dropped stash), with the blob id as their provenance
     #[arg(long, conflicts_with_all = ["range", "staged"])]
     pub include_unreachable: bool,
+    /// Whole history: only commits whose committer date is at or after DATE (YYYY-MM-DD,
+    /// midnight UTC, or RFC 3339 such as 2024-05-01T12:00:00+02:00); as gitleaks'
+    /// `--log-opts=--since=DATE`
+    #[arg(long, value_name = "DATE", value_parser = crate::source::git::limits::parse_since,
+          conflicts_with_all = ["range", "staged", "pre_receive", "include_unreachable"])]
+    pub since: Option<(i64, String)>,
+    /// Whole history: only the commits REF reaches (a branch, tag or commit), instead of
+    /// every ref; repeatable; as gitleaks' `--log-opts=REF`
+    #[arg(long = "branch", value_name = "REF",
+          conflicts_with_all = ["range", "staged", "pre_receive", "include_unreachable"])]
+    pub branches: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -32,6 +32,8 @@ pub enum Mode {
         max_blob_size: u64,
         engine: GitEngine,
         include_unreachable: bool,
+        /// `--since`/`--branch` (whole history only).
+        limits: crate::source::git::limits::Limits,
     },
     Stdin {
         name: String,
@@ -209,9 +211,11 @@ fn mode_of(command: Command) -> Result<Mode> {
             max_blob_size: g.max_blob_size,
             engine: g.git_engine,
             include_unreachable: g.include_unreachable,
+            limits: crate::source::git::limits::Limits { since: g.since, branches: g.branches },
         },
         Command::Stdin(s) => Mode::Stdin { name: s.name },
-        Command::Rules | Command::Version => Mode::Rules, // `version` is answered in main
+        // `version`, `completions` and `man` are answered in main (crate::docs).
+        Command::Rules | Command::Version | Command::Completions { .. } | Command::Man => Mode::Rules,
     })
 }
 

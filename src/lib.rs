@@ -2,9 +2,11 @@
 //! for the fuzz targets in `fuzz/`. Not a stable API.
 
 pub mod baseline;
+mod baseline_schema;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod docs;
 pub mod finding;
 pub mod guard;
 pub mod output;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use loftyscan::{cli, config, guard, pipeline};
+use loftyscan::{cli, config, docs, guard, pipeline};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -14,9 +14,14 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    if let cli::Command::Version = cli.command {
-        println!("loftyscan {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
+    if let Some(done) = docs::answer(&cli.command) {
+        return match done {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                guard::eprint_line(&format!("loftyscan: error: {e:#}"));
+                ExitCode::from(2)
+            }
+        };
     }
     if cli.common.verbose {
         // SAFETY: still single-threaded; nothing has read the environment concurrently.

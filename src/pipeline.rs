@@ -53,7 +53,13 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let (disabled, found): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.disabled.contains(&f.rule.id));
     let (marked, found): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
-    let change_based = cfg.settings_from.is_some();
+    let change_based = matches!(cfg.mode, Mode::Git { mode: GitMode::Range(_) | GitMode::Staged, .. });
+    if let (Mode::Git { mode: GitMode::History, .. }, Some(from)) = (&cfg.mode, &cfg.settings_from) {
+        progress.note(&format!(
+            "a bare repository has no work tree: settings (.loftyscan.toml and the rule files it \
+             names) were read from the {from} (--config FILE or --no-config overrides)"
+        ));
+    }
     crate::trust_notes::print(&cfg, if change_based { &marked } else { &[] }, &progress);
     let (by_path, current): (Vec<Finding>, Vec<Finding>) =
         found.into_iter().partition(|f| cfg.allow_paths.matches(&f.location.path.lossy()));
@@ -101,6 +107,10 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         started_at: cfg.now,
         elapsed: start.elapsed(),
         scan: report::html::scan_info(&cfg, &det.rules, progress.kept_warnings()),
+        history_limits: match &cfg.mode {
+            Mode::Git { limits, .. } if limits.is_limited() => Some(limits.clone()),
+            _ => None,
+        },
         suppressed: report::suppressed(marked, by_path, baselined),
     };
     let rep = Report {
@@ -168,7 +178,7 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             source::fs::scan(det, &opts, cfg.now, progress)?
         }
-        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable } => {
+        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable, limits } => {
             let opts = source::git::GitOptions {
                 repo: repo.clone(),
                 mode: mode.clone(),
@@ -176,10 +186,15 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
                 max_blob_size: *max_blob_size,
                 threads: cfg.threads,
                 include_unreachable: *include_unreachable,
+                limits: limits.clone(),
             };
             let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
             if let source::git::GitMode::History = mode {
-                found.extend(source::names::refs(&source::git::open::open(repo.as_deref())?.0, det, cfg.now));
+                let repo = source::git::open::open(repo.as_deref())?.0;
+                let named: Vec<String> = limits.tips(&repo)?.into_iter().filter_map(|(_, n)| n).collect();
+                let keep =
+                    |name: &[u8]| limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
+                found.extend(source::names::refs(&repo, det, cfg.now, &keep));
             }
             (found, stats)
         }

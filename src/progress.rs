@@ -42,10 +42,12 @@ impl Progress {
         }
     }
 
-    fn start(&self, bar: ProgressBar, template: &str, items: bool) {
+    /// Show `bar` with `first` as its message from its first frame (never `label: , 2s`).
+    fn start(&self, bar: ProgressBar, template: &str, items: bool, first: String) {
         if !self.enabled {
             return;
         }
+        bar.set_message(first);
         bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
         bar.set_style(ProgressStyle::with_template(template).expect("static template"));
         bar.enable_steady_tick(Duration::from_millis(125));
@@ -60,19 +62,20 @@ impl Progress {
     /// A spinner counting bytes and items (`unit`, e.g. "files") with no known total.
     pub fn spinner(&self, label: &str) {
         let t = format!("{{spinner}} {label}: {{bytes}} ({{bytes_per_sec}}), {{msg}}, {{elapsed}}");
-        self.start(ProgressBar::no_length(), &t, false);
+        self.start(ProgressBar::no_length(), &t, false, "starting".into());
     }
 
-    /// A spinner with a message only (e.g. "walking history: 12000 commits").
-    pub fn status(&self, label: &str) {
+    /// A spinner with a message only (e.g. "walking history: 12000 commits"), `first` until
+    /// the first [`Progress::set_message`].
+    pub fn status(&self, label: &str, first: String) {
         let t = format!("{{spinner}} {label}: {{msg}}, {{elapsed}}");
-        self.start(ProgressBar::no_length(), &t, false);
+        self.start(ProgressBar::no_length(), &t, false, first);
     }
 
     /// A bar over `total` items (`unit`, e.g. "blobs"), with bytes, rate and ETA.
     pub fn bar(&self, label: &str, total: u64, unit: &str) {
         let t = format!("{label}: {{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}, ETA {{eta}}");
-        self.start(ProgressBar::new(total), &t, true);
+        self.start(ProgressBar::new(total), &t, true, "0 B".into());
     }
 
     /// One more item of `bytes` bytes done.

@@ -12,7 +12,7 @@
 # it exits 1 so loftyscan reports the key as not revoked ("failed") with the message
 # below, and the finding stays a live one until someone revokes it. To log and revoke,
 # hand the same input to both (printf is a shell builtin, so the key is on no command line):
-#   --revoke-hook 'in=$(cat); printf %s "$in" | sh audit-log.sh; printf %s "$in" | your-revoke-command'
+#   --revoke-hook 'in=$(cat); printf %s "$in" | sh /opt/loftyscan/examples/revoke-hooks/audit-log.sh; printf %s "$in" | /opt/bin/your-revoke-command'
 # Needs: sh, python3.
 set -eu
 log=${LOFTYSCAN_AUDIT_LOG:-${XDG_STATE_HOME:-$HOME/.local/state}/loftyscan/audit.jsonl}

@@ -53,13 +53,6 @@ pub fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> anyhow::Error 
     anyhow!("{name}{at}: {}", sanitize(e.message()))
 }
 
-/// A JSON parse or schema error for `name` (a baseline), with line and column, no content.
-pub fn json_error(name: &str, e: &serde_json::Error) -> anyhow::Error {
-    let text = e.to_string();
-    let msg = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
-    anyhow!("{name}:{}:{}: {}", e.line(), e.column(), sanitize(msg))
-}
-
 /// 1-based line and column (in characters) of byte `at` in `text`.
 fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..at.min(text.len())];

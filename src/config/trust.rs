@@ -91,7 +91,7 @@ fn lossy(b: &[u8]) -> String {
 }
 
 /// Settings for `mode` from its base; `None` for a whole-history scan (its settings are
-/// the work tree's, as in `dir`). `read_config` is false under `--config`/`--no-config`.
+/// the work tree's, as in `dir`; a bare repository's are HEAD's). `read_config` is false under `--config`/`--no-config`.
 pub fn from_base(
     repo: &Repository,
     mode: &GitMode,
@@ -99,6 +99,17 @@ pub fn from_base(
     baseline: Option<&Path>,
 ) -> Result<Option<BaseSettings>> {
     let (from, base, before, after) = match mode {
+        // A bare repository has no work tree: its whole history is scanned with the settings
+        // committed at HEAD, as a clone of it would be (its work tree is HEAD's tree).
+        GitMode::History if repo.is_bare() && read_config => {
+            let (from, side) = match repo.head().ok().and_then(|h| h.peel_to_commit().ok()) {
+                Some(head) => {
+                    (format!("HEAD commit {}", &head.id().to_string()[..12]), Side::Tree(head.tree()?))
+                }
+                None => ("HEAD, which has no commit yet (built-in rules only)".to_string(), Side::Empty),
+            };
+            return read(repo, from, side, Side::Empty, Side::Empty, read_config, None);
+        }
         // A pre-receive hook reads the server's own settings (its git directory), never pushed ones.
         GitMode::History | GitMode::PreReceive(_) => return Ok(None),
         GitMode::Range(spec) => match range_ends(repo, spec)? {
@@ -120,6 +131,19 @@ pub fn from_base(
             ("HEAD".to_string(), side(), side(), Side::Index(crate::source::git::read_index(repo)?))
         }
     };
+    read(repo, from, base, before, after, read_config, baseline)
+}
+
+/// The settings on `base`, and the settings files that differ between `before` and `after`.
+fn read(
+    repo: &Repository,
+    from: String,
+    base: Side,
+    before: Side,
+    after: Side,
+    read_config: bool,
+    baseline: Option<&Path>,
+) -> Result<Option<BaseSettings>> {
     let mut out = BaseSettings { from, file: None, rules: Vec::new(), baseline: None, changes: Vec::new() };
     let mut watched = vec![file::FILE_NAME.to_string()];
     watched.extend(before.dot_files());

@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use std::rc::Rc;
 
 use super::Detector;
-use super::archive::{self, CAPS, Kind};
+use super::archive::{self, Kind};
 use super::encoded::Encoding;
 use super::stream::{self, Hit, NoticeKind, StreamScratch};
 
@@ -34,6 +34,17 @@ fn tag(mut hits: Vec<Hit>, entry: &str, kind: Encoding, out: &mut Vec<Hit>) {
         h.encoding.get_or_insert(kind);
     }
     out.extend(hits);
+}
+
+/// The notices from `from` on came from inside `entry` (escaped, redacted; empty for a
+/// gzip with no stored name): a too-deep container's path gets it as its next component.
+fn within(notices: &mut [stream::Notice], from: usize, entry: &str) {
+    for n in notices[from..].iter_mut().filter(|n| matches!(n.kind, NoticeKind::TooDeep(_))) {
+        if !entry.is_empty() {
+            n.message =
+                if n.message.is_empty() { entry.to_string() } else { format!("{entry}!{}", n.message) };
+        }
+    }
 }
 
 /// Scan a container held in memory (a git blob). False if `data` is not one.
@@ -76,7 +87,7 @@ pub fn reader(
             );
             let mut inner = StreamScratch::default();
             let raw = io::Cursor::new(data).chain(input);
-            let n = stream::scan_reader_at(det, raw, stream::CHUNK, CAPS.depth, &mut inner, out)?;
+            let n = stream::scan_reader_at(det, raw, stream::CHUNK, stream::RAW, &mut inner, out)?;
             sc.notices.append(&mut inner.notices);
             Ok(n)
         }
@@ -129,6 +140,7 @@ fn gzip(det: &Detector, input: impl Read, depth: usize, sc: &mut StreamScratch, 
     let name = String::from_utf8_lossy(&crate::source::names::redacted(det, &raw, &name_hits)).into_owned();
     tag(name_hits.into_iter().map(|h| Hit { in_name: true, ..h }).collect(), &name, Encoding::Gzip, out);
     tag(hits, &name, Encoding::Gzip, out);
+    within(&mut inner.notices, 0, &crate::finding::escape_bytes(name.as_bytes()));
     sc.notices.append(&mut inner.notices);
     if hit_cap {
         let msg =
@@ -147,7 +159,7 @@ fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &
         Err(e) => {
             sc.notice(NoticeKind::Corrupt, format!("cannot read zip: {e:#}; scanned as raw bytes"));
             let mut inner = StreamScratch::default();
-            stream::scan_bytes_at(det, data, CAPS.depth, &mut inner, out);
+            stream::scan_bytes_at(det, data, stream::RAW, &mut inner, out);
             return;
         }
     };
@@ -174,7 +186,9 @@ fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &
             Ok(bytes) => {
                 left -= bytes.len() as u64;
                 let mut hits = Vec::new();
+                let before = inner.notices.len();
                 stream::scan_bytes_at(det, &bytes, depth + 1, &mut inner, &mut hits);
+                within(&mut inner.notices, before, &name);
                 // Reports escape the entry when they print it: tag it unescaped (escaped once).
                 tag(hits, &String::from_utf8_lossy(&e.name), Encoding::Zip, out);
             }

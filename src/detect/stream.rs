@@ -58,7 +58,14 @@ pub struct Notice {
 pub enum NoticeKind {
     ArchiveLimit,
     Corrupt,
+    /// A zip or gzip inside [`CAPS`]`.depth` containers: not opened. Its message is the
+    /// entry path to it (outermost first, joined with `!`; escaped and redacted), which
+    /// each enclosing container prefixes.
+    TooDeep(archive::Kind),
 }
+
+/// The depth to scan bytes as raw (never opened as a container, and not "too deep").
+pub const RAW: usize = usize::MAX;
 
 /// Per-thread state for streaming scans: the read buffer, the detector's scratch, and the
 /// notices of the last scans (the source reports and clears them).
@@ -86,6 +93,7 @@ pub fn scan_bytes_at(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamS
     if depth < CAPS.depth && container::bytes(det, data, depth, sc, out) {
         return;
     }
+    too_deep(data, depth, sc);
     sc.matches.clear();
     det.scan(data, 0..data.len(), &mut sc.det, &mut sc.matches);
     nesting_notice(&mut sc.det, &mut sc.notices);
@@ -141,6 +149,12 @@ pub fn scan_reader_at<R: Read>(
             let head = std::mem::take(&mut sc.buf);
             return container::reader(det, head, &mut r, kind, depth, sc, out);
         }
+        if base == 0
+            && depth == CAPS.depth
+            && let Some(kind) = archive::sniff(&sc.buf)
+        {
+            sc.notice(NoticeKind::TooDeep(kind), String::new());
+        }
         let eof = got < want || failed.is_some();
         let own_to = if eof { sc.buf.len() } else { sc.buf.len() - MAX_TOKEN - LOOK };
         let StreamScratch { buf, det: dsc, matches, notices } = sc;
@@ -163,6 +177,15 @@ pub fn scan_reader_at<R: Read>(
 }
 
 /// Encoded text nested deeper than the detector decodes: a counted warning.
+/// A container met at the depth cap is a counted notice (then scanned as raw bytes).
+fn too_deep(head: &[u8], depth: usize, sc: &mut StreamScratch) {
+    if depth == CAPS.depth
+        && let Some(kind) = archive::sniff(head)
+    {
+        sc.notice(NoticeKind::TooDeep(kind), String::new());
+    }
+}
+
 fn nesting_notice(det: &mut Scratch, notices: &mut Vec<Notice>) {
     let n = std::mem::take(&mut det.nesting_capped);
     if n > 0 {

@@ -96,6 +96,9 @@ struct JsonSummary<'a> {
     bytes_scanned: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     commits_scanned: Option<u64>,
+    /// `--since`/`--branch`: only part of the history was scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history_limits: Option<HistoryLimits>,
     skipped: BTreeMap<&'static str, u64>,
     read_warnings: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +114,15 @@ struct VerificationSummary {
     invalid: usize,
     unknown: usize,
     left_out: u64,
+}
+
+#[derive(Serialize)]
+struct HistoryLimits {
+    /// Commits dated (committer date) at or after this RFC 3339 UTC time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    /// Only the history these refs reach (empty: every ref).
+    branches: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -146,6 +158,10 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             files_scanned: s.stats.files,
             bytes_scanned: s.stats.bytes,
             commits_scanned: s.stats.commits,
+            history_limits: s
+                .history_limits
+                .as_ref()
+                .map(|l| HistoryLimits { since: l.since_utc(), branches: l.branches.clone() }),
             skipped: s.stats.skipped.iter().map(|(k, v)| (k.key(), *v)).collect(),
             read_warnings: s.warnings,
             revocation: r.revocations.map(|_| {

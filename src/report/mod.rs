@@ -51,6 +51,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// What was scanned and how, for the HTML report's header.
     pub scan: ScanInfo,
+    /// `--since`/`--branch`: the whole-history scan covered only part of the history.
+    pub history_limits: Option<crate::source::git::limits::Limits>,
     /// Findings the settings hide (allow marker, path allowlist, baseline), kept only for
     /// the HTML report, which lists them with their status; other formats only count them.
     pub suppressed: Vec<Suppressed>,

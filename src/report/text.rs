@@ -27,9 +27,12 @@ pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
             encoded += " [in the name]";
         }
         let revoked = match r.revocation(f) {
-            Some(rev) => match rev.status {
-                crate::revoke::Status::Revoked => format!(" [revoked: {}]", rev.message),
-                other => format!(" [revocation {}: {}]", other.as_str(), rev.message),
+            // A hook that printed nothing: `[revoked]`, not `[revoked: ]`.
+            Some(rev) => match (rev.status, rev.message.is_empty()) {
+                (crate::revoke::Status::Revoked, true) => " [revoked]".to_string(),
+                (crate::revoke::Status::Revoked, false) => format!(" [revoked: {}]", rev.message),
+                (other, true) => format!(" [revocation {}]", other.as_str()),
+                (other, false) => format!(" [revocation {}: {}]", other.as_str(), rev.message),
             },
             None => String::new(),
         };
@@ -101,6 +104,7 @@ pub fn summary_line(r: &Report) -> String {
         }
         None => plural(s.stats.files, "file", "files"),
     };
+
     let mut line = format!(
         "loftyscan: {} ({}, {}) in {scanned} ({}) in {:.2} s",
         plural(errors + warnings, "finding", "findings"),
@@ -109,6 +113,9 @@ pub fn summary_line(r: &Report) -> String {
         human_bytes(s.stats.bytes),
         s.elapsed.as_secs_f64(),
     );
+    if let Some(limits) = s.history_limits.as_ref().and_then(|l| l.describe()) {
+        line += &format!("; history limited to {limits}");
+    }
     if s.allowlisted + s.path_allowlisted > 0 {
         line += &format!("; {} allowlisted", s.allowlisted + s.path_allowlisted);
         if s.path_allowlisted > 0 {

@@ -41,6 +41,9 @@ pub enum SkipReason {
     /// Past a cap on hostile repository shapes: tree expansion paths or depth (git
     /// bombs), delta chain depth or bytes (a warning names the commit or object).
     Capped,
+    /// A zip or gzip nested inside as many containers as the depth cap allows: not
+    /// opened, scanned as raw bytes (a warning names its entry path).
+    NestedTooDeep,
 }
 
 impl SkipReason {
@@ -55,6 +58,7 @@ impl SkipReason {
             SkipReason::CorruptArchive => "corrupt archive part",
             SkipReason::Ignored => "ignored by .gitignore/.ignore (--no-ignore scans them)",
             SkipReason::Capped => "past a repository cap",
+            SkipReason::NestedTooDeep => "container nested past the depth cap (not opened)",
         }
     }
     pub fn key(self) -> &'static str {
@@ -68,6 +72,7 @@ impl SkipReason {
             SkipReason::CorruptArchive => "corrupt_archive",
             SkipReason::Ignored => "ignored",
             SkipReason::Capped => "capped",
+            SkipReason::NestedTooDeep => "nested_too_deep",
         }
     }
 }
@@ -141,10 +146,26 @@ pub fn report_notices(
     }
     let what = what();
     for n in notices.drain(..) {
-        progress.warn(&format!("{what}: {}", n.message));
+        let message = match n.kind {
+            NoticeKind::TooDeep(kind) => too_deep_message(kind, &n.message),
+            _ => n.message,
+        };
+        progress.warn(&format!("{what}: {message}"));
         stats.skip(match n.kind {
             NoticeKind::ArchiveLimit => SkipReason::ArchiveLimit,
             NoticeKind::Corrupt => SkipReason::CorruptArchive,
+            NoticeKind::TooDeep(_) => SkipReason::NestedTooDeep,
         });
     }
+}
+
+/// `entry 'a.zip!b.zip!c.zip' is a zip inside 3 containers (the depth cap): not opened, …`.
+fn too_deep_message(kind: crate::detect::archive::Kind, entry: &str) -> String {
+    let kind = match kind {
+        crate::detect::archive::Kind::Zip => "zip",
+        crate::detect::archive::Kind::Gzip => "gzip",
+    };
+    let depth = crate::detect::archive::CAPS.depth;
+    let shown = if entry.is_empty() { format!("a {kind}") } else { format!("entry '{entry}' is a {kind}") };
+    format!("{shown} inside {depth} containers (the depth cap): not opened, scanned as raw bytes")
 }

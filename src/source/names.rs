@@ -129,11 +129,15 @@ pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
 
 /// Whole history: keys in ref names (`refs/heads/lfk_sk_…`) are findings, located at the
 /// ref's (redacted) name, at the commit it points to.
-pub fn refs(repo: &git2::Repository, det: &Detector, now: i64) -> Vec<Finding> {
+/// `keep` picks the refs (by full name) whose names are scanned (`--branch`: those named).
+pub fn refs(repo: &git2::Repository, det: &Detector, now: i64, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Finding> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out = Vec::new();
     for r in refs.flatten() {
         let raw = r.name_bytes().to_vec();
+        if !keep(&raw) {
+            continue;
+        }
         let hits = scan(det, &raw);
         if hits.is_empty() {
             continue;

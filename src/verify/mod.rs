@@ -129,8 +129,7 @@ pub fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Ver
         return results.into_inner().unwrap_or_default();
     }
     let (total, done) = (seen.len(), std::sync::atomic::AtomicUsize::new(0));
-    progress.status("verifying keys with their vendors");
-    progress.set_message(format!("0 of {total} keys"));
+    progress.status("verifying keys with their vendors", format!("0 of {total} keys"));
     std::thread::scope(|s| {
         for (vendor, keys) in &queues {
             let (endpoint, results, done) = (cfg.endpoint(*vendor), &results, &done);

@@ -2,9 +2,11 @@
 //! trees and git repositories built in temporary directories.
 
 mod bad_input;
+mod bare_config;
 mod ci_action;
 mod ci_templates;
 mod common;
+mod docs;
 mod encoded;
 mod exposure;
 mod fixtures;
@@ -12,6 +14,7 @@ mod git;
 mod git_engines;
 mod gitrepo;
 mod habits;
+mod history_limits;
 mod hooks;
 mod hostile;
 mod hostile_agree;
@@ -19,6 +22,7 @@ mod hostile_shapes;
 mod hostile_walk;
 mod html;
 mod jobs;
+mod nested;
 mod output;
 mod pack_scale;
 mod packwriter;

@@ -14,13 +14,16 @@ pub fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> Sc
     let mut settings: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: String| settings.push((k.to_string(), v));
     let mode = match &cfg.mode {
-        Mode::Git { mode, max_blob_size, engine, include_unreachable, .. } => {
+        Mode::Git { mode, max_blob_size, engine, include_unreachable, limits, .. } => {
             let engine = clap::ValueEnum::to_possible_value(engine).map(|v| v.get_name().to_string());
             set("Git engine", engine.unwrap_or_default());
             set("Max blob size", human_bytes(*max_blob_size));
             set("Unreachable blobs", if *include_unreachable { "reported" } else { "not reported" }.into());
             match mode {
-                GitMode::History => "git: whole history (every ref)".to_string(),
+                GitMode::History => match limits.describe() {
+                    Some(l) => format!("git: history limited to {l}"),
+                    None => "git: whole history (every ref)".to_string(),
+                },
                 GitMode::Range(r) => format!("git: range {r}"),
                 GitMode::Staged => "git: staged changes".to_string(),
                 GitMode::PreReceive(_) => "git: pre-receive (what a push adds)".to_string(),

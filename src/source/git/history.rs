@@ -37,8 +37,11 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     if repo.is_shallow() {
         ctx.progress.warn(SHALLOW_HISTORY);
     }
+    // A `--since` window reads few blobs: auto walks it object by object.
+    let auto_pack = ctx.opts.limits.since.is_none();
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack | GitEngine::Auto => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Pack => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Auto => auto_pack && pack::usable(repo) && ctx.spec.objects_in_git_dir(),
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
@@ -65,7 +68,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     }
     let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo, &ctx.packs);
+    let tags = tag_roots(repo, ctx)?;
     let n = commits.len();
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
@@ -119,12 +122,12 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Sta
         suspects.iter().filter(|&&s| s).count()
     ));
     if !suspects.contains(&true) {
-        stats.commits = Some(commit_walk(repo, ctx, stats).len() as u64);
+        stats.commits = Some(commit_walk(repo, ctx, stats)?.len() as u64);
         return Ok(());
     }
     let commits = ordered_commits(repo, ctx, stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tags::roots(repo, &ctx.packs);
+    let tags = tag_roots(repo, ctx)?;
     let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
     report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
@@ -201,6 +204,13 @@ fn unreachable(
     if dangling.is_empty() {
         return;
     }
+    if ctx.opts.limits.is_limited() {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are only in commits outside --since/--branch (or in none): not reported",
+            dangling.len()
+        ));
+        return;
+    }
     if any_capped && !ctx.opts.include_unreachable {
         ctx.progress
             .note(&format!("{} blob(s) with secrets are only past a cap (see the warnings)", dangling.len()));
@@ -233,7 +243,7 @@ fn unreachable(
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let mut stats = Stats::default();
     let commits = ordered_commits(repo, ctx, &mut stats)?;
-    let tags = tags::roots(repo, &ctx.packs);
+    let tags = tag_roots(repo, ctx)?;
     let w = walk(repo, ctx, &commits, &tags);
     stats.commits = Some(commits.len() as u64);
     report_walk(ctx, &w.walked, &mut stats);
@@ -288,15 +298,41 @@ fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oi
     Ok(out)
 }
 
-/// Every commit reachable from any ref (and HEAD), unordered; what cannot be read (a
-/// commit inside a delta cycle, a corrupt one) is a counted warning.
-fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Vec<Oid> {
+/// Every commit reachable from any ref and HEAD (or from the `--branch` refs), committed at
+/// or after `--since`, unordered; what cannot be read (a commit inside a delta cycle, a
+/// corrupt one) is a counted warning.
+fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<Oid>> {
+    let limits = &ctx.opts.limits;
     let mut unreadable = Vec::new();
-    let tips = commits::ref_tips(repo, &ctx.packs, &mut unreadable);
+    let tips = if limits.branches.is_empty() {
+        commits::ref_tips(repo, &ctx.packs, &mut unreadable)
+    } else {
+        limits.tips(repo)?.into_iter().map(|(tip, _)| tip).collect()
+    };
     let mut reached = commits::walk(repo, &ctx.packs, &tips, &[]);
     unreadable.append(&mut reached.unreadable);
     report_unreadable_commits(ctx, unreadable, stats);
-    reached.commits
+    let mut all = reached.commits;
+    if limits.since.is_some() {
+        // Every commit here passed the pack check, so libgit2 may read it.
+        all.retain(|oid| {
+            repo.find_commit(*oid).map_or(true, |c| limits.admits(c.committer().when().seconds()))
+        });
+    }
+    Ok(all)
+}
+
+/// The tag roots in the limits: with `--branch`, only tags named; with `--since`, only
+/// annotated tags dated at or after it.
+fn tag_roots(repo: &Repository, ctx: &Ctx) -> Result<Vec<TagRoot>> {
+    let limits = &ctx.opts.limits;
+    let named: Vec<String> = limits.tips(repo)?.into_iter().filter_map(|(_, n)| n).collect();
+    let mut roots = tags::roots(repo, &ctx.packs);
+    roots.retain(|t| {
+        (limits.branches.is_empty() || named.contains(&t.refname))
+            && (limits.since.is_none() || (t.info.time != 0 && limits.admits(t.info.time)))
+    });
+    Ok(roots)
 }
 
 /// One counted warning per commit (or tag) the commit walk could not read.
@@ -314,9 +350,8 @@ pub fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, 
 }
 
 fn ordered_commits(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<order::Node>> {
-    ctx.progress.status("walking history");
-    ctx.progress.set_message("ordering commits".to_string());
-    let walk = commit_walk(repo, ctx, stats);
+    ctx.progress.status("walking history", "ordering commits".into());
+    let walk = commit_walk(repo, ctx, stats)?;
     let commits = order::topo(repo, walk.into_iter().map(Ok))?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)

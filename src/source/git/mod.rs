@@ -12,6 +12,7 @@ mod changes;
 mod commits;
 mod exposure;
 mod history;
+pub mod limits;
 pub mod open;
 mod order;
 pub mod pack;
@@ -65,6 +66,8 @@ pub struct GitOptions {
     pub threads: usize,
     /// Whole history: also report blobs no ref reaches, by blob id.
     pub include_unreachable: bool,
+    /// Whole history: `--since`/`--branch`.
+    pub limits: limits::Limits,
 }
 
 /// What every git mode needs besides the repository.
