@@ -202,7 +202,7 @@ impl Detector {
             }
             if let Some(sign) = &rule.sign
                 && !sign.in_token(&tok)
-                && !sign.in_context(data, c.start)
+                && !sign.in_context(data, c.start, c.end)
             {
                 continue;
             }

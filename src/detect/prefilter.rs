@@ -6,7 +6,7 @@
 //! more anchors (`eyA` for `eyAi`, `lfk` for `lfk_sk_` and its escaped forms, `e\0y` for
 //! the UTF-16 forms of `eyJ` in both byte orders); at a trigger hit the anchors it stands
 //! for are compared in full. The triggers of the built-in anchors and their order come
-//! from [`PLAN`], chosen by `bench/tune_prefilter.py` so the packed SIMD searcher (Teddy,
+//! from [`PLAN`], chosen (by hand, measured on the bench tree) so the packed SIMD searcher (Teddy,
 //! as ripgrep uses for a few literals) rarely stops in ordinary text: its cost grows
 //! with how often a trigger's first three bytes (or a mix of the bytes of the triggers
 //! sharing its bucket) occur, not with the number of anchors. Other anchors (rule files)
@@ -22,8 +22,8 @@ use anyhow::Result;
 
 /// Triggers for the built-in anchors, in the order that spreads them over Teddy's 8
 /// buckets well (a pattern's bucket follows its position). An anchor takes the longest
-/// trigger it contains. Tuned on ordinary source text and base64 by
-/// `bench/tune_prefilter.py`; a unit test checks every built-in anchor has one.
+/// trigger it contains. Tuned on ordinary source text and base64 (the `bench/gen_tree.py`
+/// tree); a unit test checks every built-in anchor has one.
 pub const PLAN: &[&str] = &[
     "SDRzSUFB",
     "V5S",

@@ -86,15 +86,7 @@ fn unpad(t: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::engine::general_purpose::STANDARD;
-    use std::io::Write;
-
-    pub fn helm_blob(json: &str) -> String {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(json.as_bytes()).unwrap();
-        let gz = gz.finish().unwrap();
-        STANDARD.encode(STANDARD.encode(gz))
-    }
+    use crate::detect::testgen::helm_blob;
 
     #[test]
     fn the_anchor_starts_every_release() {
