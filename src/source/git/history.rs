@@ -47,12 +47,15 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
 fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     // libgit2 only reads commits here (and refs): small pack windows keep memory down.
     // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
+    #[allow(unsafe_code)]
     unsafe {
         let _ = git2::opts::set_mwindow_size(8 << 20);
         let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
         let _ = git2::opts::set_cache_max_size(16 << 20);
+        // Each commit is read once: cached ones would stay for the whole scan.
+        let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
     }
-    let store = pack::Store::open(repo)?;
+    let store = pack::Store::open(repo, ctx.opts.threads)?;
     let all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = all.stats;

@@ -69,10 +69,38 @@ impl PackIndex {
         None
     }
 
-    /// Sorted positions in pack order (by offset).
-    pub fn by_offset(&self) -> Vec<u32> {
+    /// Sorted positions in pack order (by offset, then position): runs sorted on
+    /// `threads` threads, then merged.
+    pub fn by_offset(&self, threads: usize) -> Vec<u32> {
+        let key = |i: &u32| (self.offset(*i as usize), *i);
         let mut order: Vec<u32> = (0..self.count as u32).collect();
-        order.sort_unstable_by_key(|&i| self.offset(i as usize));
+        let chunk = self.count.div_ceil(threads.clamp(1, 64)).max(1 << 16);
+        std::thread::scope(|s| {
+            for run in order.chunks_mut(chunk) {
+                s.spawn(move || run.sort_unstable_by_key(key));
+            }
+        });
+        let mut width = chunk;
+        while width < order.len() {
+            let mut merged = Vec::with_capacity(order.len());
+            for pair in order.chunks(2 * width) {
+                let (a, b) = pair.split_at(width.min(pair.len()));
+                let (mut i, mut j) = (0, 0);
+                while i < a.len() && j < b.len() {
+                    if key(&a[i]) <= key(&b[j]) {
+                        merged.push(a[i]);
+                        i += 1;
+                    } else {
+                        merged.push(b[j]);
+                        j += 1;
+                    }
+                }
+                merged.extend_from_slice(&a[i..]);
+                merged.extend_from_slice(&b[j..]);
+            }
+            order = merged;
+            width *= 2;
+        }
         order
     }
 
@@ -127,7 +155,7 @@ mod tests {
         let idx =
             PackIndex::parse(build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)])).unwrap();
         let got: Vec<(Oid, u64)> =
-            idx.by_offset().iter().map(|&i| (idx.oid(i as usize), idx.offset(i as usize))).collect();
+            idx.by_offset(1).iter().map(|&i| (idx.oid(i as usize), idx.offset(i as usize))).collect();
         let id = |b: u8| Oid::from_bytes(&[b; 20]).unwrap();
         assert_eq!(got, [(id(9), 12), (id(200), 300), (id(1), 5_000_000_000)]);
         assert_eq!(idx.find(&id(200)).map(|i| idx.offset(i)), Some(300));
@@ -135,21 +163,44 @@ mod tests {
     }
 
     #[test]
-    fn hostile_indexes_are_errors_not_panics() {
-        let good = build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)]);
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        for round in 0..3000 {
-            let mut b = good.clone();
-            for _ in 0..1 + round % 4 {
+    fn pack_order_is_the_same_on_any_number_of_threads() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let entries: Vec<([u8; 20], u64)> = (0..200_000u32)
+            .map(|i| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
+                let mut id = [0u8; 20];
+                id[..8].copy_from_slice(&x.to_be_bytes());
+                id[8..12].copy_from_slice(&i.to_be_bytes());
+                (id, (x >> 40) % 1_000_000) // repeated offsets too
+            })
+            .collect();
+        let idx = PackIndex::parse(build(entries)).unwrap();
+        let one = idx.by_offset(1);
+        assert!(
+            one.windows(2).all(|w| (idx.offset(w[0] as usize), w[0]) < (idx.offset(w[1] as usize), w[1]))
+        );
+        for t in [2, 3, 7] {
+            assert_eq!(idx.by_offset(t), one, "{t} threads");
+        }
+    }
+
+    #[test]
+    fn hostile_indexes_are_errors_not_panics() {
+        let good = build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)]);
+        let mut rng = crate::detect::testgen::Rng::from_state(0x2545_f491_4f6c_dd1d);
+        for round in 0..3000 {
+            let mut b = good.clone();
+            let mut x = 0;
+            for _ in 0..1 + round % 4 {
+                x = rng.next_u64();
                 let i = x as usize % b.len();
                 b[i] = (x >> 32) as u8;
             }
             b.truncate(b.len() - (x >> 50) as usize % 8);
             if let Ok(idx) = PackIndex::parse(b) {
-                for i in idx.by_offset() {
+                for i in idx.by_offset(2) {
                     let _ = idx.find(&idx.oid(i as usize));
                 }
             }

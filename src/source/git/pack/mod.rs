@@ -6,6 +6,7 @@
 //! afterwards, and only for blobs with hits. A blob stored in several packs is scanned
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
+pub mod compact;
 pub mod delta;
 pub mod index;
 pub mod layout;
@@ -66,7 +67,7 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn open(repo: &Repository) -> Result<Store> {
+    pub fn open(repo: &Repository, threads: usize) -> Result<Store> {
         let objects = repo.path().join("objects");
         let mut packs = Vec::new();
         for (pack_path, idx_path) in pack_files(&objects)? {
@@ -75,7 +76,8 @@ impl Store {
             let idx = index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
             let file =
                 File::open(&pack_path).with_context(|| format!("cannot open '{}'", pack_path.display()))?;
-            let layout = Layout::read(&file, &idx).with_context(|| format!("'{}'", pack_path.display()))?;
+            let layout =
+                Layout::read(&file, &idx, threads).with_context(|| format!("'{}'", pack_path.display()))?;
             packs.push(OpenPack { file, idx, layout });
         }
         let indexes: Vec<&index::PackIndex> = packs.iter().map(|p| &p.idx).collect();
@@ -91,8 +93,19 @@ impl Store {
     pub fn scan_blobs(&self, repo: &Repository, ctx: &Ctx) -> Result<AllBlobs> {
         let mut all = AllBlobs { hits: HashMap::new(), stats: Stats::default() };
         let mut done: HashSet<Oid> = HashSet::new();
-        for p in &self.packs {
-            scan_pack(&self.pack(p, repo, ctx.opts.max_blob_size), repo, ctx, &mut done, &mut all);
+        for (k, p) in self.packs.iter().enumerate() {
+            let later = &self.packs[k + 1..];
+            let seen = scan_pack(
+                &self.pack(p, repo, ctx.opts.max_blob_size),
+                repo,
+                ctx,
+                &done,
+                &mut all,
+                !later.is_empty(),
+            );
+            // Only what a later pack holds again needs remembering (a blob in one pack is
+            // met once): a history in one pack keeps no set of blob ids.
+            done.extend(seen.into_iter().filter(|o| later.iter().any(|q| q.idx.find(o).is_some())));
         }
         let loose: Vec<Oid> = self.loose.iter().filter(|o| !done.contains(o)).copied().collect();
         if !loose.is_empty() {
@@ -118,20 +131,22 @@ impl Store {
         roots: &[Oid],
         paths: &mut Paths,
     ) -> Placed {
-        let graph = Mutex::new(trees::Graph::default());
+        let roots_of = |p: &OpenPack| -> Vec<(u32, u8)> {
+            let pack = self.pack(p, repo, ctx.opts.max_blob_size);
+            let roots = p.layout.roots().filter(|&r| resolve::root_kind(&pack, repo, r) == Some(TREE));
+            roots.map(|r| (r, TREE)).collect()
+        };
+        let per_pack: Vec<Vec<(u32, u8)>> = self.packs.iter().map(roots_of).collect();
+        let totals: Vec<usize> = (self.packs.iter().zip(&per_pack))
+            .map(|(p, roots)| roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum())
+            .collect();
+        let graph = Mutex::new(trees::Graph::with_capacity(totals.iter().sum()));
         let mut unreadable = 0;
         let make = || trees::TreeVisitor { ctx, hits, graph: &graph, unreadable: 0 };
-        for p in &self.packs {
+        for ((p, roots), total) in self.packs.iter().zip(&per_pack).zip(totals) {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
-            let roots: Vec<(u32, u8)> = p
-                .layout
-                .roots()
-                .filter(|&r| resolve::root_kind(&pack, repo, r) == Some(TREE))
-                .map(|r| (r, TREE))
-                .collect();
-            let total: usize = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum();
             ctx.progress.bar("placing findings: reading trees", total as u64, "trees");
-            for v in resolve::resolve(&pack, &roots, ctx.opts.threads, &make) {
+            for v in resolve::resolve(&pack, roots, ctx.opts.threads, &make) {
                 unreadable += v.unreadable;
             }
         }
@@ -145,7 +160,15 @@ impl Store {
     }
 }
 
-fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>, all: &mut AllBlobs) {
+/// Scan one pack's blobs (those not in `done`); gives the ids scanned if `track`.
+fn scan_pack(
+    pack: &Pack,
+    repo: &Repository,
+    ctx: &Ctx,
+    done: &HashSet<Oid>,
+    all: &mut AllBlobs,
+    track: bool,
+) -> Vec<Oid> {
     let l = pack.layout;
     let mut roots = Vec::new();
     for r in l.roots() {
@@ -153,23 +176,23 @@ fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>,
             Some(k @ (BLOB | BROKEN)) => roots.push((r, k)),
             Some(_) => {}
             None => {
-                let oid = pack.idx.oid(l.pos[r as usize] as usize);
+                let oid = pack.idx.oid(l.pos(r));
                 ctx.progress.warn(&format!("pack object {oid}: its delta base is missing; not scanned"));
                 all.stats.skipped.entry(SkipReason::Unreadable).and_modify(|n| *n += 1).or_insert(1);
             }
         }
     }
     for i in l.in_cycles() {
-        let oid = pack.idx.oid(l.pos[i as usize] as usize);
+        let oid = pack.idx.oid(l.pos(i));
         ctx.progress.warn(&format!("pack object {oid}: its chain of delta bases is a cycle; not scanned"));
         all.stats.skip(SkipReason::Unreadable);
     }
     let total: usize = roots.iter().map(|&(r, _)| l.subtree_len(r)).sum();
     ctx.progress.bar("scanning blobs", total as u64, "blobs");
-    let skip = &*done;
     let make = || BlobVisitor {
         ctx,
-        skip,
+        skip: done,
+        track,
         scratch: StreamScratch::default(),
         out: AllBlobs { hits: HashMap::new(), stats: Stats::default() },
         seen: Vec::new(),
@@ -180,12 +203,14 @@ fn scan_pack(pack: &Pack, repo: &Repository, ctx: &Ctx, done: &mut HashSet<Oid>,
         all.stats.merge(&v.out.stats);
         seen.extend(v.seen);
     }
-    done.extend(seen);
+    seen
 }
 
 struct BlobVisitor<'a> {
     ctx: &'a Ctx<'a>,
     skip: &'a HashSet<Oid>,
+    /// Keep the ids scanned (for the packs after this one).
+    track: bool,
     scratch: StreamScratch,
     out: AllBlobs,
     seen: Vec<Oid>,
@@ -224,7 +249,9 @@ impl Visitor for BlobVisitor<'_> {
         }
         self.out.stats.files += 1;
         self.out.stats.bytes += data.len() as u64;
-        self.seen.push(oid);
+        if self.track {
+            self.seen.push(oid);
+        }
         self.ctx.progress.item_done(data.len() as u64, "blobs");
     }
 

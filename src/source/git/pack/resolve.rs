@@ -97,8 +97,8 @@ pub fn resolve<V: Visitor + Send>(
 /// The kind a root's delta tree has: its own, or (a delta on a base outside the pack)
 /// its base's, read through `repo`. `None`: the base cannot be read.
 pub fn root_kind(pack: &Pack, repo: &git2::Repository, root: u32) -> Option<u8> {
-    if pack.layout.base[root as usize] != EXTERNAL {
-        return Some(pack.layout.kind[root as usize]);
+    if pack.layout.base(root) != EXTERNAL {
+        return Some(pack.layout.kind(root));
     }
     let oid = pack.layout.external[&root];
     let odb = repo.odb().ok()?;
@@ -135,7 +135,7 @@ impl<'a> Worker<'a> {
     }
 
     fn oid(&self, i: u32) -> Oid {
-        self.pack.idx.oid(self.pack.layout.pos[i as usize] as usize)
+        self.pack.idx.oid(self.pack.layout.pos(i))
     }
 
     /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
@@ -147,12 +147,12 @@ impl<'a> Worker<'a> {
             return v.broken(oid, &Lost::Broken(why.clone()), l.subtree_len(root));
         }
         // A full object's header gives its size: a leaf nobody wants is never inflated.
-        let external = l.base[root as usize] == EXTERNAL;
-        if leaf && !external && !v.wants(oid, kind, l.size[root as usize]) {
+        let external = l.base(root) == EXTERNAL;
+        if leaf && !external && !v.wants(oid, kind, l.size(root)) {
             return;
         }
-        if !external && l.size[root as usize] > self.pack.max_object {
-            return v.broken(oid, &Lost::TooLarge(l.size[root as usize]), l.subtree_len(root));
+        if !external && l.size(root) > self.pack.max_object {
+            return v.broken(oid, &Lost::TooLarge(l.size(root)), l.subtree_len(root));
         }
         let mut data = self.take_buf();
         if let Err(e) = self.decode_root(root, &mut data) {
@@ -220,7 +220,7 @@ impl<'a> Worker<'a> {
 
     fn decode_root(&mut self, i: u32, out: &mut Vec<u8>) -> Result<(), Lost> {
         let broken = |e: anyhow::Error| Lost::Broken(format!("{e:#}"));
-        if self.pack.layout.base[i as usize] != EXTERNAL {
+        if self.pack.layout.base(i) != EXTERNAL {
             return self.inflate(i, out).map_err(broken);
         }
         let base_oid = self.pack.layout.external[&i];
@@ -278,7 +278,7 @@ impl<'a> Worker<'a> {
     /// up to what its declared size can take, never past the pack's data.
     fn inflate(&mut self, i: u32, out: &mut Vec<u8>) -> Result<()> {
         let l = self.pack.layout;
-        let (start, end, size) = (l.start[i as usize], l.end[i as usize], l.size[i as usize]);
+        let ((start, end), size) = (l.data(i), l.size(i));
         if size > MAX_OBJECT {
             bail!("declares {size} bytes");
         }

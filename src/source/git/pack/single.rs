@@ -26,8 +26,11 @@ struct One {
     data_end: u64,
 }
 
+/// The packs are opened on first use: a whole-history scan of packs alone never needs
+/// them, and each index is as large as the object count.
 pub struct PackReader {
-    packs: Vec<One>,
+    git_dir: std::path::PathBuf,
+    packs: std::sync::OnceLock<Vec<One>>,
 }
 
 /// One link of a delta chain: the pack, the offset of the object's data, its header.
@@ -40,30 +43,36 @@ struct Link {
 
 impl PackReader {
     /// Every pack with a readable index under `git_dir/objects/pack` (others are left to
-    /// libgit2, which reports them).
+    /// libgit2, which reports them), read when first needed.
     pub fn open(git_dir: &Path) -> PackReader {
-        let mut packs = Vec::new();
-        let dir = git_dir.join("objects/pack");
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect();
-        names.sort();
-        for idx_path in names {
-            let Ok(bytes) = std::fs::read(&idx_path) else { continue };
-            let Ok(idx) = PackIndex::parse(bytes) else { continue };
-            let Ok(file) = File::open(idx_path.with_extension("pack")) else { continue };
-            let data_end = file.metadata().map_or(0, |m| m.len().saturating_sub(20));
-            packs.push(One { file, idx, data_end });
-        }
-        PackReader { packs }
+        PackReader { git_dir: git_dir.to_path_buf(), packs: std::sync::OnceLock::new() }
+    }
+
+    fn packs(&self) -> &[One] {
+        self.packs.get_or_init(|| {
+            let mut packs = Vec::new();
+            let dir = self.git_dir.join("objects/pack");
+            let mut names: Vec<_> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .collect();
+            names.sort();
+            for idx_path in names {
+                let Ok(bytes) = std::fs::read(&idx_path) else { continue };
+                let Ok(idx) = PackIndex::parse(bytes) else { continue };
+                let Ok(file) = File::open(idx_path.with_extension("pack")) else { continue };
+                let data_end = file.metadata().map_or(0, |m| m.len().saturating_sub(20));
+                packs.push(One { file, idx, data_end });
+            }
+            packs
+        })
     }
 
     fn locate(&self, oid: &Oid) -> Option<(usize, u64)> {
-        self.packs.iter().enumerate().find_map(|(i, p)| p.idx.find(oid).map(|at| (i, p.idx.offset(at))))
+        self.packs().iter().enumerate().find_map(|(i, p)| p.idx.find(oid).map(|at| (i, p.idx.offset(at))))
     }
 
     /// The chain from `oid` down to its full base (`None`: not in these packs, or its base
@@ -75,7 +84,7 @@ impl PackReader {
             if chain.len() > MAX_DELTA_DEPTH {
                 return Err(format!("its delta chain is deeper than {MAX_DELTA_DEPTH}"));
             }
-            let p = &self.packs[pack];
+            let p = &self.packs()[pack];
             let h = header_at(&p.file, off).map_err(|e| format!("bad object header: {e:#}"))?;
             let link = Link { pack, data: off + h.len as u64, size: h.size, kind: h.kind };
             if chain.iter().any(|l| l.pack == pack && l.data == link.data) {
@@ -136,7 +145,7 @@ impl PackReader {
     }
 
     fn inflate(&self, z: &mut Decompress, link: &Link) -> Result<Vec<u8>> {
-        let p = &self.packs[link.pack];
+        let p = &self.packs()[link.pack];
         let end = link.data.saturating_add(link.size + link.size / 64 + 1024).min(p.data_end.max(link.data));
         let mut zbuf = vec![0; (end - link.data) as usize];
         let n = read_full(&p.file, &mut zbuf, link.data).context("cannot read the pack")?;

@@ -11,38 +11,60 @@ use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::compact::{self, IdTable, Span, Spans};
 use super::layout::TREE;
 use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
 use crate::source::git::caps::{Budget, FirstSeen};
 use crate::source::git::tree::Paths;
 
-#[derive(Default)]
-struct Node {
-    subtrees: Vec<(u32, u32)>,
-    blobs: Vec<(u32, Oid)>,
-    /// All the tree's entries, kept or not (for the expansion caps).
-    entries: u32,
-}
-
-/// Trees as a graph of dense ids; names interned.
-#[derive(Default)]
+/// Trees as a graph of dense ids; names interned. Per tree: its id (20 bytes), a table
+/// slot, a span of subtree edges and an entry count; the edges (8 bytes each) live back to
+/// back in blocks; the rare edges to blobs with hits on the side.
 pub struct Graph {
-    ids: HashMap<Oid, u32>,
+    ids: IdTable,
     oids: Vec<Oid>,
-    nodes: Vec<Node>,
+    subtrees: Vec<Span>,
+    /// All the tree's entries, kept or not (for the expansion caps).
+    entries: Vec<u32>,
+    edges: Spans<(u32, u32)>,
+    blobs: HashMap<u32, Vec<(u32, Oid)>>,
     names: HashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
 }
 
+impl Default for Graph {
+    fn default() -> Self {
+        Graph::with_capacity(0)
+    }
+}
+
 impl Graph {
-    fn id(&mut self, oid: Oid) -> u32 {
-        let next = self.nodes.len() as u32;
-        let id = *self.ids.entry(oid).or_insert(next);
-        if id == next {
-            self.nodes.push(Node::default());
-            self.oids.push(oid);
+    /// A graph for about `trees` trees.
+    pub fn with_capacity(trees: usize) -> Self {
+        Graph {
+            ids: IdTable::with_capacity(trees, compact::seed()),
+            oids: Vec::with_capacity(trees),
+            subtrees: Vec::with_capacity(trees),
+            entries: Vec::with_capacity(trees),
+            edges: Spans::default(),
+            blobs: HashMap::new(),
+            names: HashMap::new(),
+            name_list: Vec::new(),
         }
+    }
+
+    fn id(&mut self, oid: Oid) -> u32 {
+        let oids = &self.oids;
+        if let Some(id) = self.ids.get(&oid, |i| oids[i as usize]) {
+            return id;
+        }
+        let id = self.oids.len() as u32;
+        self.oids.push(oid);
+        self.subtrees.push(Span::default());
+        self.entries.push(0);
+        let oids = &self.oids;
+        self.ids.insert(&oid, id, |i| oids[i as usize]);
         id
     }
 
@@ -58,43 +80,43 @@ impl Graph {
 
     pub fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)], all: usize) {
         let id = self.id(tree);
-        let node = &self.nodes[id as usize];
-        if !node.subtrees.is_empty() || !node.blobs.is_empty() {
+        if !self.subtrees[id as usize].is_empty() || self.blobs.contains_key(&id) {
             return; // the same tree in two packs: its entries are in already
         }
-        self.nodes[id as usize].entries = all as u32;
+        self.entries[id as usize] = all as u32;
+        let (mut subtrees, mut blobs) = (Vec::new(), Vec::new());
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
             if is_tree {
-                let child = self.id(oid);
-                self.nodes[id as usize].subtrees.push((n, child));
+                subtrees.push((n, self.id(oid)));
             } else {
-                self.nodes[id as usize].blobs.push((n, oid));
+                blobs.push((n, oid));
             }
+        }
+        self.subtrees[id as usize] = self.edges.push(&subtrees);
+        if !blobs.is_empty() {
+            self.blobs.insert(id, blobs);
         }
     }
 
     /// For each tree: does it (or a subtree) hold a blob with hits? Iterative post-order.
     pub fn marks(&self) -> Vec<bool> {
-        let mut mark: Vec<Option<bool>> = vec![None; self.nodes.len()];
-        for start in 0..self.nodes.len() {
+        let mut mark: Vec<Option<bool>> = vec![None; self.oids.len()];
+        for start in 0..self.oids.len() {
             let mut stack = vec![(start as u32, false)];
             while let Some((t, children_done)) = stack.pop() {
                 if mark[t as usize].is_some() {
                     continue;
                 }
-                let node = &self.nodes[t as usize];
+                let subtrees = self.subtrees(t);
                 if children_done {
-                    let sub = node.subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
-                    mark[t as usize] = Some(!node.blobs.is_empty() || sub);
+                    let sub = subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
+                    mark[t as usize] = Some(self.blobs.contains_key(&t) || sub);
                     continue;
                 }
                 stack.push((t, true));
                 stack.extend(
-                    node.subtrees
-                        .iter()
-                        .filter(|&&(_, c)| mark[c as usize].is_none())
-                        .map(|&(_, c)| (c, false)),
+                    subtrees.iter().filter(|&&(_, c)| mark[c as usize].is_none()).map(|&(_, c)| (c, false)),
                 );
             }
         }
@@ -108,7 +130,7 @@ impl Graph {
         let mut seen: HashSet<(u32, u32)> = HashSet::new();
         let (mut first, mut capped) = (HashMap::new(), Vec::new());
         for (order, root) in roots.iter().enumerate() {
-            let Some(&r) = self.ids.get(root).filter(|&&r| marks[r as usize]) else { continue };
+            let Some(r) = self.tree(*root).filter(|&r| marks[r as usize]) else { continue };
             let mut budget = Budget::default();
             let mut stack = vec![(r, 0u32, 0usize)];
             while let Some((t, dir, depth)) = stack.pop() {
@@ -119,13 +141,12 @@ impl Graph {
                     continue;
                 }
                 seen.insert((t, dir));
-                let node = &self.nodes[t as usize];
-                budget.entries(node.entries as usize);
-                for &(n, blob) in &node.blobs {
+                budget.entries(self.entries[t as usize] as usize);
+                for &(n, blob) in self.blobs(t) {
                     let p = paths.child(dir, &self.name_list[n as usize]);
                     first.entry((blob, p)).or_insert(order as u32);
                 }
-                for &(n, c) in node.subtrees.iter().filter(|&&(_, c)| marks[c as usize]) {
+                for &(n, c) in self.subtrees(t).iter().filter(|&&(_, c)| marks[c as usize]) {
                     stack.push((c, paths.child(dir, &self.name_list[n as usize]), depth + 1));
                 }
             }
@@ -141,15 +162,15 @@ impl Graph {
 impl Graph {
     /// The dense id of a tree, if it was read.
     pub fn tree(&self, oid: Oid) -> Option<u32> {
-        self.ids.get(&oid).copied()
+        self.ids.get(&oid, |i| self.oids[i as usize])
     }
     /// A tree's subtrees, as (name id, tree id).
     pub fn subtrees(&self, t: u32) -> &[(u32, u32)] {
-        &self.nodes[t as usize].subtrees
+        self.edges.get(self.subtrees[t as usize])
     }
     /// A tree's blobs with hits, as (name id, blob).
     pub fn blobs(&self, t: u32) -> &[(u32, Oid)] {
-        &self.nodes[t as usize].blobs
+        self.blobs.get(&t).map_or(&[], |b| b)
     }
     pub fn name_of(&self, n: u32) -> &[u8] {
         &self.name_list[n as usize]

@@ -1,0 +1,172 @@
+//! Compact containers for per-object records of the pack engine, whose size is paid once
+//! per object of a history (millions): no per-object `Vec`, no `HashMap` entry per object.
+//!
+//! Takes ids and records; gives [`IdTable`], an open-addressing table from object id to a
+//! dense `u32` that stores only the `u32` (the id itself is kept once, by the caller,
+//! and compared through a closure): 4 bytes a slot at most 3/4 full, instead of a
+//! `HashMap<Oid, u32>`'s 25-byte entries; and [`Spans`], variable-length lists stored
+//! back to back in fixed blocks (a list never straddles two), so growing never copies
+//! what is stored and no list has its own allocation.
+
+use git2::Oid;
+
+/// Object id → dense id (`0..n`), the ids kept by the caller.
+pub struct IdTable {
+    slots: Vec<u32>,
+    len: usize,
+    seed: u64,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl IdTable {
+    /// A table for about `n` ids, hashed with `seed` (random per process: ids come from
+    /// the repository, and an attacker choosing them must not choose their slots).
+    pub fn with_capacity(n: usize, seed: u64) -> Self {
+        let cap = (n.max(16) * 4 / 3 + 1).next_power_of_two();
+        IdTable { slots: vec![EMPTY; cap], len: 0, seed }
+    }
+
+    fn hash(&self, oid: &Oid) -> usize {
+        let b = oid.as_bytes();
+        let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let h = (word(0) ^ self.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ word(8).rotate_left(29);
+        (h.wrapping_mul(0xff51_afd7_ed55_8ccd) >> 17) as usize
+    }
+
+    /// The dense id of `oid` (`oid_of(id)` gives each stored id's object id).
+    pub fn get(&self, oid: &Oid, oid_of: impl Fn(u32) -> Oid) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.hash(oid) & mask;
+        loop {
+            match self.slots[i] {
+                EMPTY => return None,
+                id if oid_of(id) == *oid => return Some(id),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Store `id` for `oid` (not stored yet).
+    pub fn insert(&mut self, oid: &Oid, id: u32, oid_of: impl Fn(u32) -> Oid) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            let grown = vec![EMPTY; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.len = 0;
+            for v in old.into_iter().filter(|&v| v != EMPTY) {
+                let o = oid_of(v);
+                self.put(&o, v);
+            }
+        }
+        self.put(oid, id);
+    }
+
+    fn put(&mut self, oid: &Oid, id: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.hash(oid) & mask;
+        while self.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = id;
+        self.len += 1;
+    }
+}
+
+/// Lists of `T` back to back in blocks of `BLOCK` items (a longer list gets a block of
+/// its own); each list is named by a [`Span`].
+pub struct Spans<T> {
+    blocks: Vec<Vec<T>>,
+}
+
+/// Where a list is: its block, its start in the block and its length.
+#[derive(Clone, Copy, Default)]
+pub struct Span {
+    block: u32,
+    start: u32,
+    len: u32,
+}
+
+const BLOCK: usize = 1 << 20;
+
+impl<T: Copy> Default for Spans<T> {
+    fn default() -> Self {
+        Spans { blocks: Vec::new() }
+    }
+}
+
+impl<T: Copy> Spans<T> {
+    pub fn push(&mut self, items: &[T]) -> Span {
+        if items.is_empty() {
+            return Span::default();
+        }
+        let fits = self.blocks.last().is_some_and(|b| b.len() + items.len() <= b.capacity());
+        if !fits {
+            self.blocks.push(Vec::with_capacity(BLOCK.max(items.len())));
+        }
+        let block = self.blocks.len() - 1;
+        let b = &mut self.blocks[block];
+        let start = b.len();
+        b.extend_from_slice(items);
+        Span { block: block as u32, start: start as u32, len: items.len() as u32 }
+    }
+
+    pub fn get(&self, s: Span) -> &[T] {
+        match s.len {
+            0 => &[],
+            n => &self.blocks[s.block as usize][s.start as usize..(s.start + n) as usize],
+        }
+    }
+}
+
+impl Span {
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A per-process seed for [`IdTable`].
+pub fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5eed);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_finds_every_id_after_growing() {
+        let oids: Vec<Oid> = (0..50_000u32)
+            .map(|i| {
+                let mut b = [0u8; 20];
+                b[..4].copy_from_slice(&i.to_le_bytes()); // ids alike but for a few bytes
+                Oid::from_bytes(&b).unwrap()
+            })
+            .collect();
+        let mut t = IdTable::with_capacity(10, seed());
+        for (i, o) in oids.iter().enumerate() {
+            assert_eq!(t.get(o, |v| oids[v as usize]), None);
+            t.insert(o, i as u32, |v| oids[v as usize]);
+        }
+        for (i, o) in oids.iter().enumerate() {
+            assert_eq!(t.get(o, |v| oids[v as usize]), Some(i as u32));
+        }
+        assert_eq!(t.get(&Oid::from_bytes(&[9; 20]).unwrap(), |v| oids[v as usize]), None);
+    }
+
+    #[test]
+    fn spans_keep_lists_apart_across_blocks() {
+        let mut s = Spans::default();
+        let big: Vec<u32> = (0..BLOCK as u32 + 5).collect();
+        let a = s.push(&[1u32, 2, 3]);
+        let b = s.push(&big);
+        let c = s.push(&[7u32]);
+        let e = s.push(&[]);
+        assert_eq!(s.get(a), [1, 2, 3]);
+        assert_eq!(s.get(b), &big[..]);
+        assert_eq!(s.get(c), [7]);
+        assert!(s.get(e).is_empty() && e.is_empty());
+    }
+}
