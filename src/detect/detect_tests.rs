@@ -250,7 +250,8 @@ fn helm_release_secrets_are_opened() {
     let mut rng = Rng::new(15);
     let (lofty, lfk) = (rng.lofty(), rng.lfk());
     let manifest = format!("kind: Secret\nstringData:\n  LOFTY_CUSTOMER_KEY: {lofty}\n");
-    let json = serde_json::json!({"name": "web", "config": {"apiKey": lfk}, "manifest": manifest}).to_string();
+    let json =
+        serde_json::json!({"name": "web", "config": {"apiKey": lfk}, "manifest": manifest}).to_string();
     let data = format!("apiVersion: v1\ndata:\n  release: {}\nkind: Secret\n", helm_blob(&json));
     let found = hits(&det, data.as_bytes());
     let mut got: Vec<(String, u64, Option<Encoding>)> =
