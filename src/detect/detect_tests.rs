@@ -1,7 +1,7 @@
 //! Unit tests of the detector: built-in examples, key grammar edge cases, priorities.
 
 use super::stream::{Hit, StreamScratch, scan_bytes};
-use super::testgen::Rng;
+use super::testgen::{Rng, helm_blob};
 use super::*;
 
 fn detector() -> Detector {
@@ -242,4 +242,32 @@ fn million_random_lfk_bodies_none_rejected() {
     }
     println!("seed {seed}: {rejected} of {N} random keys rejected; highest word share {worst_share:.3}");
     assert_eq!(rejected, 0);
+}
+
+#[test]
+fn helm_release_secrets_are_opened() {
+    let det = detector();
+    let mut rng = Rng::new(15);
+    let (lofty, lfk) = (rng.lofty(), rng.lfk());
+    let manifest = format!("kind: Secret\nstringData:\n  LOFTY_CUSTOMER_KEY: {lofty}\n");
+    let json =
+        serde_json::json!({"name": "web", "config": {"apiKey": lfk}, "manifest": manifest}).to_string();
+    let data = format!("apiVersion: v1\ndata:\n  release: {}\nkind: Secret\n", helm_blob(&json));
+    let found = hits(&det, data.as_bytes());
+    let mut got: Vec<(String, u64, Option<Encoding>)> =
+        found.iter().map(|h| (det.rules[h.rule].info.id.clone(), h.line, h.encoding)).collect();
+    got.sort();
+    let want = [("lfk-secret-key", 3, Some(Encoding::Gzip)), ("lofty-api-key", 3, Some(Encoding::Gzip))];
+    assert_eq!(got, want.map(|(r, l, e)| (r.to_string(), l, e)), "seed 15");
+    let secrets: Vec<&[u8]> = found.iter().map(|h| h.secret.expose()).collect();
+    assert!(secrets.contains(&lofty.as_bytes()) && secrets.contains(&lfk.as_bytes()));
+}
+
+#[test]
+fn an_oversized_helm_blob_is_a_counted_warning() {
+    let det = detector();
+    let data = format!("release: SDRzSUFB{}\n", "A".repeat(encoded::helm::MAX_BLOB));
+    let mut sc = StreamScratch::default();
+    scan_bytes(&det, data.as_bytes(), &mut sc, &mut Vec::new());
+    assert!(sc.notices.iter().any(|n| n.message.contains("Helm release")), "{:?}", sc.notices);
 }

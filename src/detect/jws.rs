@@ -166,6 +166,18 @@ pub struct SignSpec {
     context: Option<String>,
     #[serde(default = "default_context_bytes")]
     context_bytes: usize,
+    /// Signs split around the token: `before` must match the text just before it (ending
+    /// there) and `after` the text just after it (starting there), e.g. a header pair
+    /// written value first, `{"value":"token …","key":"Authorization"}`.
+    #[serde(default)]
+    around: Vec<AroundSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AroundSpec {
+    before: String,
+    after: String,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +199,11 @@ pub struct Sign {
     claims: Vec<(String, String)>,
     context: Option<Regex>,
     context_bytes: usize,
+    around: Vec<(Regex, Regex)>,
+}
+
+fn regex(p: &str, what: &str) -> Result<Regex> {
+    Regex::new(p).map_err(|_| anyhow::anyhow!("invalid sign.{what}: not a valid regular expression"))
 }
 
 impl Sign {
@@ -194,18 +211,17 @@ impl Sign {
         if spec.context_bytes > LOOK {
             bail!("sign.context_bytes must be at most {LOOK}");
         }
-        let context = match spec.context {
-            Some(p) => Some(
-                Regex::new(&p)
-                    .map_err(|_| anyhow::anyhow!("invalid sign.context: not a valid regular expression"))?,
-            ),
-            None => None,
-        };
+        let context = spec.context.as_deref().map(|p| regex(p, "context")).transpose()?;
+        let mut around = Vec::new();
+        for a in &spec.around {
+            around.push((regex(&a.before, "around.before")?, regex(&a.after, "around.after")?));
+        }
         Ok(Sign {
             payload_contains: spec.payload_contains.into_iter().map(String::into_bytes).collect(),
             claims: spec.claims.into_iter().map(|c| (c.name, c.contains.to_ascii_lowercase())).collect(),
             context,
             context_bytes: spec.context_bytes,
+            around,
         })
     }
 
@@ -219,14 +235,32 @@ impl Sign {
                 .any(|(name, needle)| jws.claims.get(name).is_some_and(|v| value_contains(v, needle)))
     }
 
-    /// A sign in the `context_bytes` before the token at `start`, read with its escapes
-    /// decoded (`\"Authorization\"`, `&quot;`, `%20` read as what they stand for).
-    pub fn in_context(&self, data: &[u8], start: usize) -> bool {
-        let Some(re) = &self.context else { return false };
+    /// A sign in the `context_bytes` before the token at `start..end` (or split around
+    /// it), read with its escapes decoded (`\"Authorization\"`, `&quot;`, `%20` read as
+    /// what they stand for).
+    pub fn in_context(&self, data: &[u8], start: usize, end: usize) -> bool {
+        if self.context.is_none() && self.around.is_empty() {
+            return false;
+        }
         let from = start.saturating_sub(self.context_bytes);
         let mut text = Vec::with_capacity(start - from);
         super::context::unescape(&data[from..start], &mut text);
-        re.is_match(&text)
+        if self.context.as_ref().is_some_and(|re| re.is_match(&text)) {
+            return true;
+        }
+        let mut after = Vec::new();
+        for (before, aft) in &self.around {
+            if before.is_match(&text) {
+                if after.is_empty() {
+                    let to = data.len().min(end.saturating_add(self.context_bytes));
+                    super::context::unescape(&data[end..to], &mut after);
+                }
+                if aft.is_match(&after) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 

@@ -146,9 +146,32 @@ fn lofty_signs_next_to_the_token() {
         ("id_token = ", false),
     ] {
         let data = format!("{before}eyJ...");
-        assert_eq!(sign.in_context(data.as_bytes(), before.len()), want, "{before}");
+        assert_eq!(sign.in_context(data.as_bytes(), before.len(), before.len() + 3), want, "{before}");
     }
     // Only the 256 bytes before count.
     let far = format!("lofty{}eyJ", " ".repeat(300));
-    assert!(!sign.in_context(far.as_bytes(), far.len() - 3));
+    assert!(!sign.in_context(far.as_bytes(), far.len() - 3, far.len()));
+}
+
+#[test]
+fn lofty_signs_split_around_the_token() {
+    // The built-in rule's sign: its `around` pairs are rule data.
+    let rules: toml::Value = toml::from_str(include_str!("../../rules/lofty.toml")).unwrap();
+    let spec = rules["rules"].as_array().unwrap().iter().find(|r| r["id"].as_str() == Some("lofty-api-key"));
+    let spec: SignSpec = spec.unwrap()["sign"].clone().try_into().unwrap();
+    let sign = Sign::compile(spec).unwrap();
+    for (before, after, want) in [
+        (r#"{"value":"token "#, r#"","key":"Authorization"}"#, true),
+        (r#"{"value": "token "#, r#"", "name": "authorization"}"#, true),
+        (r#"{\"value\":\"token "#, r#"\",\"key\":\"Authorization\"}"#, true),
+        // another header's pair after, or no scheme before
+        (r#"{"value":"token "#, r#"","key":"X-Token"},{"key":"Authorization"}"#, false),
+        (r#"{"value":""#, r#"","key":"Authorization"}"#, false),
+        (r#"{"value":"token "#, r#"","type":"text","key":"Authorization"}"#, true),
+        (r#"{"value":"token "#, r#""},{"key":"Authorization"}"#, false),
+    ] {
+        let data = format!("{before}eyJ{after}");
+        let (s, e) = (before.len(), before.len() + 3);
+        assert_eq!(sign.in_context(data.as_bytes(), s, e), want, "{before}…{after}");
+    }
 }

@@ -57,6 +57,8 @@ pub struct Scratch {
     /// Encoded forms found nested deeper than [`MAX_NESTING`] and not decoded (the
     /// stream scanner turns a non-zero count into a counted warning).
     pub nesting_capped: u64,
+    /// Encoded forms too large to decode (a Helm release past its caps); also a warning.
+    pub size_capped: u64,
 }
 
 /// Encodings inside encodings are followed this deep (base64 of a JSON-escaped key).
@@ -145,7 +147,8 @@ impl Detector {
                     && h.wrapping_sub(own.start) % 2 == 1;
                 if h >= *skip && h < own.end && !misaligned {
                     if depth < MAX_NESTING {
-                        self.encoded_at(d, data, h, &own, depth, skip, &mut sc.nesting_capped, out);
+                        let capped = (&mut sc.nesting_capped, &mut sc.size_capped);
+                        self.encoded_at(d, data, h, &own, depth, skip, capped, out);
                     } else {
                         sc.nesting_capped += 1;
                         *skip = h + d.text.len();
@@ -183,17 +186,23 @@ impl Detector {
             return;
         };
         let secret = &data[c.start..c.end];
+        let mut checked: Option<&placeholder::Placeholder> = None;
         for &r in rules {
             let rule = &self.rules[r];
             if secret.len() > rule.max_len {
                 continue;
             }
-            if rule.placeholder.as_ref().is_some_and(|p| p.rejects(secret, secret)) {
-                return; // a known example is no key under any rule
+            if let Some(p) = &rule.placeholder
+                && checked != Some(p)
+            {
+                if p.rejects(secret, secret) {
+                    return; // a known example is no key under any rule
+                }
+                checked = Some(p);
             }
             if let Some(sign) = &rule.sign
                 && !sign.in_token(&tok)
-                && !sign.in_context(data, c.start)
+                && !sign.in_context(data, c.start, c.end)
             {
                 continue;
             }
@@ -220,14 +229,15 @@ impl Detector {
         own: &Range<usize>,
         depth: usize,
         skip: &mut usize,
-        capped: &mut u64,
+        (nesting, size): (&mut u64, &mut u64),
         out: &mut Vec<Match>,
     ) {
-        let Some(dec) = encoded::decode_at(d, data, h, ENCODED_CONTEXT) else { return };
+        let Some(dec) = encoded::decode_at(d, data, h, ENCODED_CONTEXT, size) else { return };
         *skip = dec.consumed_until;
         let (mut sc, mut inner) = (Scratch::default(), Vec::new());
         self.scan_depth(&dec.bytes, dec.own.clone(), depth + 1, &mut sc, &mut inner);
-        *capped += sc.nesting_capped;
+        *nesting += sc.nesting_capped;
+        *size += sc.size_capped;
         for m in inner {
             let (start, end) = dec.outer(m.start, m.end);
             if own.contains(&start) {

@@ -33,7 +33,9 @@ pub struct PlaceholderSpec {
     max_word_share: Option<f64>,
 }
 
-#[derive(Debug)]
+/// Equal placeholders reject the same secrets (the detector checks a token once per
+/// distinct placeholder).
+#[derive(Debug, PartialEq)]
 pub struct Placeholder {
     pub group: Option<String>,
     known: Vec<Vec<u8>>,

@@ -176,7 +176,6 @@ pub fn scan_reader_at<R: Read>(
     }
 }
 
-/// Encoded text nested deeper than the detector decodes: a counted warning.
 /// A container met at the depth cap is a counted notice (then scanned as raw bytes).
 fn too_deep(head: &[u8], depth: usize, sc: &mut StreamScratch) {
     if depth == CAPS.depth
@@ -186,12 +185,22 @@ fn too_deep(head: &[u8], depth: usize, sc: &mut StreamScratch) {
     }
 }
 
+/// Encoded text nested deeper than the detector decodes, or too large to decode: a
+/// counted warning.
 fn nesting_notice(det: &mut Scratch, notices: &mut Vec<Notice>) {
     let n = std::mem::take(&mut det.nesting_capped);
     if n > 0 {
         let message = format!(
             "{n} encoded form(s) nested more than {} levels deep were not decoded",
             super::MAX_NESTING
+        );
+        notices.push(Notice { kind: NoticeKind::ArchiveLimit, message });
+    }
+    let n = std::mem::take(&mut det.size_capped);
+    if n > 0 {
+        let message = format!(
+            "{n} Helm release blob(s) over {} MiB or expanding past the zip bomb limit were not decoded",
+            super::encoded::helm::MAX_BLOB >> 20
         );
         notices.push(Notice { kind: NoticeKind::ArchiveLimit, message });
     }

@@ -46,3 +46,12 @@ impl Rng {
         self.jws(r#"{"alg":"HS256"}"#, &payload, 32)
     }
 }
+
+/// A Helm release Secret's value: base64 of base64 of gzip of `json`.
+pub fn helm_blob(json: &str) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(json.as_bytes()).expect("in memory");
+    STANDARD.encode(STANDARD.encode(gz.finish().expect("in memory")))
+}

@@ -8,6 +8,7 @@
 
 pub mod base64;
 pub mod escape;
+pub mod helm;
 pub mod utf16;
 
 use serde::Serialize;
@@ -80,6 +81,9 @@ pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
         escape::anchors(a.as_bytes()).into_iter().for_each(&mut push);
         utf16::anchors(a.as_bytes()).into_iter().for_each(&mut push);
     }
+    if !anchors.is_empty() {
+        push(Derived { text: helm::ANCHOR.to_vec(), kind: Encoding::Gzip, phase: 0 });
+    }
     out
 }
 
@@ -105,12 +109,21 @@ impl Decoded {
     }
 }
 
-/// Decode around hit `h` of derived anchor `d` in `data`.
-pub fn decode_at(d: &Derived, data: &[u8], h: usize, context: usize) -> Option<Decoded> {
+/// Decode around hit `h` of derived anchor `d` in `data`. A form too large to decode
+/// (a Helm release past its caps) adds one to `capped`.
+pub fn decode_at(d: &Derived, data: &[u8], h: usize, context: usize, capped: &mut u64) -> Option<Decoded> {
     match d.kind {
         Encoding::Base64 => base64::decode_at(data, h, d.phase, context),
         Encoding::Percent | Encoding::JsonEscape => escape::decode_at(data, h, d.kind, context),
         Encoding::Utf16le | Encoding::Utf16be => utf16::decode_at(data, h, d.kind),
-        Encoding::Gzip | Encoding::Zip => None,
+        Encoding::Gzip => match helm::decode_at(data, h) {
+            helm::Outcome::Decoded(dec) => Some(dec),
+            helm::Outcome::Capped(_) => {
+                *capped += 1;
+                None
+            }
+            helm::Outcome::NotHelm => None,
+        },
+        Encoding::Zip => None,
     }
 }
