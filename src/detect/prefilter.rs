@@ -137,10 +137,13 @@ impl Prefilter {
     }
 }
 
+/// What one trigger stands for: (pattern index, the trigger's offset in that pattern).
+type StandsFor = Vec<(usize, usize)>;
+
 /// The triggers for `patterns` (plan ones first, in plan order) and what each stands for.
-fn triggers(patterns: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Vec<(usize, usize)>>) {
-    let mut plan: Vec<Vec<(usize, usize)>> = vec![Vec::new(); PLAN.len()];
-    let mut extra: Vec<(Vec<u8>, Vec<(usize, usize)>)> = Vec::new();
+fn triggers(patterns: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<StandsFor>) {
+    let mut plan: Vec<StandsFor> = vec![Vec::new(); PLAN.len()];
+    let mut extra: Vec<(Vec<u8>, StandsFor)> = Vec::new();
     for (k, p) in patterns.iter().enumerate() {
         let best = PLAN
             .iter()
