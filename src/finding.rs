@@ -155,8 +155,6 @@ pub struct Location {
     pub column: u64,
     pub end_line: u64,
     pub end_column: u64,
-    /// Byte offset of the secret's first byte in the file or blob.
-    pub offset: u64,
 }
 
 /// Commit metadata for a finding in `git` mode.

@@ -20,7 +20,10 @@ fn main() -> ExitCode {
     }
     if cli.common.verbose {
         // SAFETY: still single-threaded; nothing has read the environment concurrently.
-        unsafe { std::env::set_var("LOFTYSCAN_TRACE", "1") };
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("LOFTYSCAN_TRACE", "1")
+        };
     }
     let found = cli.common.exit_code;
     guard::install();

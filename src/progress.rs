@@ -163,6 +163,7 @@ pub fn trace(phase: &str) {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l[6..].trim().to_string()))
         .unwrap_or_default();
     // SAFETY: getrusage only writes the struct it is given.
+    #[allow(unsafe_code)]
     let cpu = unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
         libc::getrusage(libc::RUSAGE_SELF, &mut u);

@@ -259,6 +259,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
 }
 
 #[cfg(unix)]
+#[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
 fn kill_group(child: &mut Child) {
     // SAFETY: killpg has no memory effects; the group id is the child's pid (process_group(0)).
     unsafe {

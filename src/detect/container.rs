@@ -41,7 +41,7 @@ pub fn bytes(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, 
     match archive::sniff(data) {
         Some(Kind::Zip) if data.len() as u64 <= ZIP_IN_MEMORY => zip(det, data, depth, sc, out),
         Some(Kind::Gzip) => {
-            let _ = gzip(det, data, depth, sc, out);
+            gzip(det, data, depth, sc, out);
         }
         _ => return false,
     }
@@ -61,7 +61,7 @@ pub fn reader(
 ) -> io::Result<u64> {
     let input = io::Cursor::new(head).chain(r);
     match kind {
-        Kind::Gzip => gzip(det, input, depth, sc, out),
+        Kind::Gzip => Ok(gzip(det, input, depth, sc, out)),
         Kind::Zip => {
             let mut data = Vec::new();
             let mut input = input;
@@ -117,13 +117,7 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-fn gzip(
-    det: &Detector,
-    input: impl Read,
-    depth: usize,
-    sc: &mut StreamScratch,
-    out: &mut Vec<Hit>,
-) -> io::Result<u64> {
+fn gzip(det: &Detector, input: impl Read, depth: usize, sc: &mut StreamScratch, out: &mut Vec<Hit>) -> u64 {
     let read = Rc::new(Cell::new(0));
     let mut dec = flate2::read::MultiGzDecoder::new(Counting { inner: input, read: read.clone() });
     let mut capped = Capped { inner: &mut dec, input: read.clone(), produced: 0, hit: false };
@@ -144,7 +138,7 @@ fn gzip(
     if let Err(e) = res {
         sc.notice(NoticeKind::Corrupt, format!("corrupt or truncated gzip data: {e}"));
     }
-    Ok(read.get())
+    read.get()
 }
 
 fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &mut Vec<Hit>) {

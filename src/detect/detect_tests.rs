@@ -222,7 +222,7 @@ fn smoke_fuzz_detector() {
 /// entropy, sequences, runs, periods, word share). Run it with
 /// `cargo test --lib million_random -- --ignored --nocapture`; `LOFTYSCAN_SEED` sets the seed.
 #[test]
-#[ignore]
+#[ignore = "a million random keys, about a minute: run with --ignored"]
 fn million_random_lfk_bodies_none_rejected() {
     let det = detector();
     let rule = det.rules.iter().find(|r| r.info.id == "lfk-secret-key").unwrap();

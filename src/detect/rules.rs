@@ -31,6 +31,16 @@ pub enum Kind {
     Jws,
 }
 
+impl Kind {
+    /// The name rule files use (`kind = "jws"`) and reports show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Regex => "regex",
+            Kind::Jws => "jws",
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
@@ -216,6 +226,18 @@ pub fn builtin() -> Result<Vec<Rule>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_are_the_rule_file_names() {
+        #[derive(Deserialize)]
+        struct K {
+            kind: Kind,
+        }
+        for k in [Kind::Regex, Kind::Jws] {
+            let parsed: K = toml::from_str(&format!("kind = '{}'", k.as_str())).unwrap();
+            assert_eq!(parsed.kind, k);
+        }
+    }
 
     #[test]
     fn builtin_rules_parse() {

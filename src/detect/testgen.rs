@@ -1,5 +1,6 @@
 //! Test-only generators: random Trust Leads keys and signed-looking JWS tokens
-//! (random signature bytes of the right length), from a small deterministic PRNG.
+//! (random signature bytes of the right length), from a small deterministic PRNG: the
+//! crate's one xorshift64, shared by every unit test that needs random input.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,6 +10,11 @@ pub struct Rng(u64);
 impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    /// The generator started at exactly `state` (not zero): the sequence a test recorded.
+    pub fn from_state(state: u64) -> Self {
+        assert_ne!(state, 0, "xorshift never leaves 0");
+        Rng(state)
     }
     pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;

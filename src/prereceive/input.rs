@@ -137,7 +137,9 @@ pub fn pusher(env: &dyn Fn(&str) -> Option<String>) -> (String, &'static str) {
         }
     }
     // SAFETY: getuid has no preconditions and cannot fail.
-    (format!("uid {}", unsafe { libc::getuid() }), "uid")
+    #[allow(unsafe_code)]
+    let uid = unsafe { libc::getuid() };
+    (format!("uid {uid}"), "uid")
 }
 
 #[cfg(test)]

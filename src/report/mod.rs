@@ -200,7 +200,7 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
             .map(|r| {
                 serde_json::json!({
                     "id": r.info.id, "title": r.info.title, "level": r.info.level,
-                    "kind": format!("{:?}", r.kind).to_lowercase(), "anchors": r.anchors,
+                    "kind": r.kind.as_str(), "anchors": r.anchors,
                     "security_severity": r.info.security_severity, "source": r.source,
                     "revocable": r.info.revocable,
                 })
@@ -211,7 +211,7 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
     }
     writeln!(w, "{:<16} {:<8} {:<6} {:<12} {:<18} TITLE", "ID", "LEVEL", "KIND", "ANCHORS", "SOURCE")?;
     for r in rules {
-        let kind = format!("{:?}", r.kind).to_lowercase();
+        let kind = r.kind.as_str();
         let anchors = if r.anchors.is_empty() { "(none)".to_string() } else { r.anchors.join(",") };
         let e = |s: &str| crate::finding::escape_bytes(s.as_bytes());
         writeln!(

@@ -70,7 +70,7 @@ fn descriptor(rule: &Rule) -> Value {
             "tags": ["security", "secret"],
             "security-severity": format!("{:.1}", info.security_severity),
             "precision": "very-high",
-            "kind": format!("{:?}", rule.kind).to_lowercase(),
+            "kind": rule.kind.as_str(),
         },
     })
 }

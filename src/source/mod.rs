@@ -114,7 +114,6 @@ pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenanc
             column: hit.column,
             end_line: hit.end_line,
             end_column: hit.end_column,
-            offset: hit.offset,
         },
         provenance,
         secret,

@@ -23,9 +23,11 @@ const PSEUDO_MAGICS: [i64; 9] = [
 ];
 
 /// Is `f` on a kernel pseudo filesystem?
+#[allow(unsafe_code)] // the two unsafe blocks below; its SAFETY notes say why it is sound
 pub fn is_pseudo(f: &File) -> bool {
     // SAFETY: fstatfs writes into the zeroed struct we own; the descriptor is open.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: `st` is ours to write, `f` is open.
     if unsafe { libc::fstatfs(f.as_raw_fd(), &mut st) } != 0 {
         return false;
     }
@@ -35,6 +37,7 @@ pub fn is_pseudo(f: &File) -> bool {
 }
 
 /// Make reads on `f` return instead of blocking (a pipe-like pseudo-file with no data).
+#[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
 pub fn set_nonblocking(f: &File) {
     // SAFETY: fcntl on a descriptor we own, only adding O_NONBLOCK to its status flags.
     unsafe {

@@ -62,13 +62,34 @@ pub fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A small deterministic PRNG; seeds differ per test so every run plants fresh shapes.
+/// The run's seed: `LOFTYSCAN_TEST_SEED` when set, else the clock. Every random key in the
+/// suite comes from it (mixed with a per-test constant), so a failure reproduces with
+/// `LOFTYSCAN_TEST_SEED=<printed seed> cargo test --locked --test cli <name>`.
+pub fn run_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| match std::env::var("LOFTYSCAN_TEST_SEED") {
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("LOFTYSCAN_TEST_SEED={s:?} is not a u64")),
+        Err(_) => {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+        }
+    })
+}
+
+/// The suite's one PRNG (xorshift64): seeded from [`run_seed`] and a per-test constant, so
+/// every run plants fresh keys and any run can be replayed. The seed is printed (shown with
+/// the output of a failing test).
 pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
-        Rng((seed ^ t).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+        let run = run_seed();
+        eprintln!("random keys: LOFTYSCAN_TEST_SEED={run} (test constant {seed})");
+        Rng::fixed(seed ^ run)
+    }
+    /// The same generator from `seed` alone: for inputs that must not change between runs
+    /// (the report snapshots).
+    pub fn fixed(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -167,6 +188,33 @@ pub fn gzip(data: &[u8], name: &str) -> Vec<u8> {
     let mut e = flate2::GzBuilder::new().filename(name).write(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
+}
+
+/// Whether an external tool the test needs is here. When it is not, the test says so and
+/// skips its part; under CI (the `CI` environment variable set, as .ci/run and every CI
+/// service do) the absence is a failure, so no gate passes by skipping.
+pub fn tool_present(present: bool, what: &str) -> bool {
+    if !present {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but {what} is missing (.ci/run installs it)");
+        eprintln!("SKIPPED (not in CI): {what} is missing");
+    }
+    present
+}
+
+/// Whether `program --version` runs (through [`tool_present`]).
+pub fn have(program: &str) -> bool {
+    let ok = std::process::Command::new(program).arg("--version").output().is_ok();
+    tool_present(ok, &format!("`{program}`"))
+}
+
+/// The SARIF validator (../shared/tools/validate-sarif), run on `file`; a missing
+/// validator is a skip outside CI and a failure in CI ([`tool_present`]).
+pub fn validate_sarif(file: &Path) {
+    let validator = root().join("../shared/tools/validate-sarif");
+    if tool_present(validator.exists(), "../shared/tools/validate-sarif") {
+        let r = run(Command::new(&validator).arg(file));
+        assert_eq!(r.code, 0, "validate-sarif {}: {}", file.display(), r.all());
+    }
 }
 
 /// Write `text` at `dir/rel`, creating directories.

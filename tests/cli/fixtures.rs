@@ -39,7 +39,7 @@ fn expired_keys_are_warnings_and_fail_only_with_fail_on_warning() {
 
 #[test]
 fn clean_fixtures_have_no_findings() {
-    let (v, r) = scan_json(&root(), &["dir", "fixtures/clean"]);
+    let (v, r) = scan_json(&root(), &["dir", "--no-config", "fixtures/clean"]);
     assert_eq!(findings(&v), Vec::<serde_json::Value>::new(), "{}", r.stdout);
     assert_eq!(r.code, 0);
     assert!(v["summary"]["files_scanned"].as_u64().unwrap() >= 4);

@@ -19,6 +19,7 @@ pub fn capped(dir: &Path, args: &[&str]) -> Run {
     let mut std_cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("loftyscan"));
     std_cmd.current_dir(dir).args(args).args(["--format", "json", "--no-progress", "-j", "2"]);
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    #[allow(unsafe_code)]
     unsafe {
         std_cmd.pre_exec(|| {
             let lim = libc::rlimit { rlim_cur: 1 << 30, rlim_max: 1 << 30 };

@@ -39,11 +39,7 @@ fn range_and_staged_scans_do_not_call_untouched_baseline_entries_stale() {
 fn sarif_of(cwd: &Path, target: &str, out: &Path) -> serde_json::Value {
     let r = run(bin().current_dir(cwd).args(["dir", target, "--format", "sarif", "-o"]).arg(out));
     assert_eq!(r.code, 1, "{}", r.all());
-    let validator = root().join("../shared/tools/validate-sarif");
-    if validator.exists() {
-        let v = run(assert_cmd::Command::new(&validator).arg(out));
-        assert_eq!(v.code, 0, "validate-sarif {target}: {}{}", v.stdout, v.stderr);
-    }
+    validate_sarif(out);
     serde_json::from_slice(&fs::read(out).unwrap()).unwrap()
 }
 

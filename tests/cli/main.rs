@@ -22,6 +22,7 @@ mod packwriter;
 mod prereceive;
 mod readme;
 mod release;
+mod report_snapshots;
 mod revoke;
 mod secrets;
 mod shapes;

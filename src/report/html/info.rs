@@ -15,7 +15,8 @@ pub fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> Sc
     let mut set = |k: &str, v: String| settings.push((k.to_string(), v));
     let mode = match &cfg.mode {
         Mode::Git { mode, max_blob_size, engine, include_unreachable, .. } => {
-            set("Git engine", format!("{engine:?}").to_lowercase());
+            let engine = clap::ValueEnum::to_possible_value(engine).map(|v| v.get_name().to_string());
+            set("Git engine", engine.unwrap_or_default());
             set("Max blob size", human_bytes(*max_blob_size));
             set("Unreachable blobs", if *include_unreachable { "reported" } else { "not reported" }.into());
             match mode {

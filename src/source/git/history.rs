@@ -46,6 +46,7 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
 fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     // libgit2 only reads commits here (and refs): small pack windows keep memory down.
     // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
+    #[allow(unsafe_code)]
     unsafe {
         let _ = git2::opts::set_mwindow_size(8 << 20);
         let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);

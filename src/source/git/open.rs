@@ -95,6 +95,7 @@ fn none() -> &'static [&'static OsStr] {
     &[]
 }
 
+#[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
 fn set_global_options() {
     // SAFETY: global libgit2 options, set before any repository is opened, from the main
     // thread. Memory: pack windows are mapped 64 MiB at a time and at most 192 MiB stay

@@ -189,13 +189,12 @@ mod tests {
     #[test]
     fn hostile_indexes_are_errors_not_panics() {
         let good = build(vec![([9; 20], 12), ([1; 20], 5_000_000_000), ([200; 20], 300)]);
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rng = crate::detect::testgen::Rng::from_state(0x2545_f491_4f6c_dd1d);
         for round in 0..3000 {
             let mut b = good.clone();
+            let mut x = 0;
             for _ in 0..1 + round % 4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = rng.next_u64();
                 let i = x as usize % b.len();
                 b[i] = (x >> 32) as u8;
             }
