@@ -87,10 +87,8 @@ fn permute(nodes: &mut Vec<Node>, order: Vec<usize>) {
         rank[i] = k as u32;
     }
     drop(order);
-    let mut next = kept as u32;
-    for r in rank.iter_mut().filter(|r| **r == u32::MAX) {
+    for (next, r) in (kept as u32..).zip(rank.iter_mut().filter(|r| **r == u32::MAX)) {
         *r = next;
-        next += 1;
     }
     for i in 0..nodes.len() {
         while rank[i] as usize != i {
