@@ -7,6 +7,7 @@
 //! to tell old secrets from new) are scanned.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
@@ -14,7 +15,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use super::caps::Budget;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
-use crate::finding::{Finding, Provenance};
+use crate::finding::{CommitInfo, Finding, Provenance};
 use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
@@ -53,8 +54,16 @@ pub fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(V
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
     super::history::report_walk(ctx, &walked, &mut stats);
-    let infos = super::infos(commits);
-    let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
+    // Commit metadata for the commits with occurrences only, read before the (threaded) finish.
+    let infos = super::Infos::new(repo, commits, Vec::new());
+    let read: HashMap<u32, Arc<CommitInfo>> =
+        occurrences.iter().map(|o| (o.order, infos.get(o.order))).collect();
+    let provenance = |order: u32| Provenance::Git {
+        commit: read
+            .get(&order)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(super::bare_info(&commits[order as usize]))),
+    };
     finish(ctx, &paths, occurrences, stats, &provenance)
 }
 

@@ -10,7 +10,6 @@
 //! every (blob, path) pair is met at its first commit and identical subtrees are skipped.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
@@ -20,7 +19,7 @@ use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, Occurrence, blobs, commits, exposure, order, pack};
 use crate::detect::stream::Hit;
-use crate::finding::{CommitInfo, Exposure, Finding, Provenance, RelPath};
+use crate::finding::{Exposure, Finding, Provenance, RelPath};
 use crate::progress::trace;
 use crate::source::to_finding;
 use crate::source::{SkipReason, Stats};
@@ -98,7 +97,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
-    let mut findings = finish(ctx, &infos(&commits, &tags), &paths, &first, &all.hits);
+    let mut findings = finish(ctx, &infos(repo, &commits, &tags), &paths, &first, &all.hits);
     trace("history: findings assembled");
     let trees = exposure::Trees { graph: &graph, marks: &marks };
     exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &all.hits, &mut findings);
@@ -268,7 +267,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         stats.merge(&more.stats);
         scanned.hits.extend(more.hits);
     }
-    let mut findings = finish(ctx, &infos(&commits, &tags), &w.paths, &w.first, &scanned.hits);
+    let mut findings = finish(ctx, &infos(repo, &commits, &tags), &w.paths, &w.first, &scanned.hits);
     reached.retain(|b| scanned.hits.contains_key(b));
     if !reached.is_empty() {
         let graph = exposure::graph_from_odb(repo, &commits, &reached);
@@ -417,15 +416,13 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], tags: &[TagRoot])
 }
 
 /// Provenance by order: the commits, then the tag roots.
-fn infos(commits: &[order::Node], tags: &[TagRoot]) -> Vec<Arc<CommitInfo>> {
-    let mut infos = super::infos(commits);
-    infos.extend(tags.iter().map(|t| t.info.clone()));
-    infos
+fn infos<'a>(repo: &'a Repository, commits: &'a [order::Node], tags: &[TagRoot]) -> super::Infos<'a> {
+    super::Infos::new(repo, commits, tags.iter().map(|t| t.info.clone()).collect())
 }
 
 fn finish(
     ctx: &Ctx,
-    infos: &[Arc<CommitInfo>],
+    infos: &super::Infos,
     paths: &Paths,
     first: &HashMap<(Oid, u32), u32>,
     hits: &HashMap<Oid, Vec<Hit>>,
@@ -435,7 +432,7 @@ fn finish(
         .filter(|((blob, _), _)| hits.contains_key(blob))
         .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
         .collect();
-    let provenance = |order: u32| Provenance::Git { commit: infos[order as usize].clone() };
+    let provenance = |order: u32| Provenance::Git { commit: infos.get(order) };
     super::assemble(ctx, hits, &occurrences, paths, &provenance)
 }
 

@@ -174,9 +174,41 @@ pub fn assemble(
         .collect()
 }
 
-/// Commit metadata shared by all of a commit's findings.
-pub fn infos(commits: &[order::Node]) -> Vec<Arc<CommitInfo>> {
-    commits.iter().map(|n| n.info.clone()).collect()
+/// What is known of a commit without reading it again: its id and author date.
+pub fn bare_info(node: &order::Node) -> CommitInfo {
+    CommitInfo { id: node.oid.to_string(), author: String::new(), time: node.time, offset_minutes: 0 }
+}
+
+/// Commit metadata for provenance by order (the commits, then `extra`, e.g. tag roots),
+/// shared by all of a commit's findings. A commit is read again on first use: only the
+/// few with findings are, so no metadata is held per commit of the history.
+pub struct Infos<'a> {
+    repo: &'a git2::Repository,
+    commits: &'a [order::Node],
+    extra: Vec<Arc<CommitInfo>>,
+    read: std::cell::RefCell<HashMap<u32, Arc<CommitInfo>>>,
+}
+
+impl<'a> Infos<'a> {
+    pub fn new(repo: &'a git2::Repository, commits: &'a [order::Node], extra: Vec<Arc<CommitInfo>>) -> Self {
+        Infos { repo, commits, extra, read: Default::default() }
+    }
+
+    pub fn get(&self, order: u32) -> Arc<CommitInfo> {
+        let Some(node) = self.commits.get(order as usize) else {
+            return self.extra[order as usize - self.commits.len()].clone();
+        };
+        let mut read = self.read.borrow_mut();
+        let info = read.entry(order).or_insert_with(|| {
+            Arc::new(match self.repo.find_commit(node.oid) {
+                Ok(c) => commit_info(&c),
+                // It was read when the history was ordered: only a store changing under
+                // the scan gets here; the id and date are still known.
+                Err(_) => bare_info(node),
+            })
+        });
+        info.clone()
+    }
 }
 
 /// The index git hands this process (`GIT_INDEX_FILE` in a hook), with a clear error when

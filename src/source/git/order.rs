@@ -3,23 +3,23 @@
 //!
 //! Takes a configured revwalk (which commits); gives them as [`Node`]s in that order, so
 //! "the first time a blob is seen at a path" is its oldest commit in ancestry order, and
-//! between unrelated branches, the one authored first.
+//! between unrelated branches, the one authored first. A node is 64 bytes plus its parent
+//! ids: the commit's author and message are not kept (provenance reads them again, for
+//! the few commits that have findings: [`super::Infos`]).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-use crate::finding::CommitInfo;
-
 pub struct Node {
     pub oid: Oid,
     pub tree: Oid,
+    /// Author date, seconds since the epoch (the order's key).
+    pub time: i64,
     /// Every parent id, in order; a shallow clone's missing parents included.
-    pub parents: Vec<Oid>,
-    pub info: Arc<CommitInfo>,
+    pub parents: Box<[Oid]>,
 }
 
 /// `walk`: a revwalk, or any other list of commit ids.
@@ -35,8 +35,8 @@ pub fn topo(
         nodes.push(Node {
             oid,
             tree: c.tree_id(),
+            time: c.author().when().seconds(),
             parents: c.parent_ids().collect(),
-            info: Arc::new(super::commit_info(&c)),
         });
     }
     // Children as compressed rows (u32), not a Vec per commit.
@@ -62,7 +62,7 @@ pub fn topo(
     }
     let children =
         |i: usize| edges[first[i] as usize..first[i + 1] as usize].iter().map(|&(_, c)| c as usize);
-    let key = |i: usize| Reverse((nodes[i].info.time, nodes[i].oid, i));
+    let key = |i: usize| Reverse((nodes[i].time, nodes[i].oid, i));
     let mut ready: BinaryHeap<_> = (0..nodes.len()).filter(|&i| waiting[i] == 0).map(key).collect();
     let mut order = Vec::with_capacity(nodes.len());
     while let Some(Reverse((_, _, i))) = ready.pop() {
@@ -74,6 +74,28 @@ pub fn topo(
             }
         }
     }
-    let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
-    Ok(order.into_iter().map(|i| slots[i].take().expect("each node once")).collect())
+    drop((waiting, edges, first));
+    permute(&mut nodes, order);
+    Ok(nodes)
+}
+
+/// Put `nodes[order[k]]` at position `k`, in place (no second copy of the nodes).
+/// Nodes `order` leaves out (none: commit ids cannot form a cycle) are dropped.
+fn permute(nodes: &mut Vec<Node>, order: Vec<usize>) {
+    let (mut rank, kept) = (vec![u32::MAX; nodes.len()], order.len());
+    for (k, &i) in order.iter().enumerate() {
+        rank[i] = k as u32;
+    }
+    drop(order);
+    for (next, r) in (kept as u32..).zip(rank.iter_mut().filter(|r| **r == u32::MAX)) {
+        *r = next;
+    }
+    for i in 0..nodes.len() {
+        while rank[i] as usize != i {
+            let r = rank[i] as usize;
+            nodes.swap(i, r);
+            rank.swap(i, r);
+        }
+    }
+    nodes.truncate(kept);
 }
