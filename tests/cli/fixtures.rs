@@ -58,10 +58,21 @@ fn allow_markers_suppress_and_are_counted() {
 fn secret_sha256_is_of_the_exact_secret_text() {
     for rule in ["lfk-secret-key", "lofty-api-key"] {
         let path = fixture(&format!("keys/{rule}"));
-        let keys = keys_in(&std::fs::read_to_string(&path).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let keys = keys_in(&text);
         let (v, _) = scan_json(&root(), &["dir", "--no-config", path.to_str().unwrap()]);
-        let got: Vec<String> =
-            findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap().to_string()).collect();
+        // Lines whose key is encoded (a Helm release, say) show no key to hash here; their
+        // findings are checked by the per-line fixture test.
+        let visible = |f: &&serde_json::Value| {
+            let line = f["line"].as_u64().unwrap() as usize;
+            !keys_in(lines[line - 1]).is_empty()
+        };
+        let got: Vec<String> = findings(&v)
+            .iter()
+            .filter(visible)
+            .map(|f| f["secret_sha256"].as_str().unwrap().to_string())
+            .collect();
         let want: Vec<String> = keys.iter().map(|k| sha256_hex(k)).collect();
         assert_eq!(got, want, "{rule}");
     }
