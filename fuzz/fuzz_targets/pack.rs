@@ -137,7 +137,9 @@ fuzz_target!(|data: &[u8]| {
             budget.entries(w.get(2).map_or(0, |&n| n as usize) << 12);
         }
     }
-    assert!(expanded <= 4 * MAX_SAME_TREE as u64 && budget.left_out() + expanded == data.chunks(3).len() as u64);
+    assert!(
+        expanded <= 4 * MAX_SAME_TREE as u64 && budget.left_out() + expanded == data.chunks(3).len() as u64
+    );
     resolve_pack(data);
     tree_graph(data);
     if let Ok(idx) = PackIndex::parse(data.to_vec()) {
