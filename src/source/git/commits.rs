@@ -13,9 +13,7 @@ use std::collections::{BinaryHeap, HashMap};
 use git2::{ErrorCode, Oid, Repository};
 
 use super::pack::single::PackReader;
-
-/// Tags on tags followed at most this deep to reach a commit.
-const MAX_TAG_CHAIN: usize = 64;
+use super::tags::Peeled;
 
 #[derive(Default)]
 pub struct Reached {
@@ -147,33 +145,17 @@ impl Walk<'_> {
 pub fn peel(
     repo: &Repository,
     packs: &PackReader,
-    mut id: Oid,
+    id: Oid,
     unreadable: &mut Vec<(Oid, String)>,
 ) -> Option<Oid> {
-    let odb = repo.odb().ok()?;
-    for _ in 0..MAX_TAG_CHAIN {
-        if let Some(why) = packs.check(&id) {
+    match super::tags::peel(repo, packs, id) {
+        Peeled::Object(id, git2::ObjectType::Commit, _) => Some(id),
+        Peeled::Unreadable(id, why) => {
             unreadable.push((id, why));
-            return None;
+            None
         }
-        match crate::guard::isolate(|| odb.read_header(id)) {
-            Some(Ok((_, git2::ObjectType::Commit))) => return Some(id),
-            Some(Ok((_, git2::ObjectType::Tag))) => {
-                id = crate::guard::isolate(|| repo.find_tag(id))?.ok()?.target_id();
-            }
-            Some(Ok(_)) => return None,
-            Some(Err(e)) => {
-                unreadable.push((id, e.message().to_string()));
-                return None;
-            }
-            None => {
-                unreadable.push((id, "libgit2 cannot parse it".into()));
-                return None;
-            }
-        }
+        Peeled::Object(..) | Peeled::Gone => None,
     }
-    unreadable.push((id, format!("a tag at the end of a chain of over {MAX_TAG_CHAIN} tags")));
-    None
 }
 
 /// Every ref's commit (tags peeled) and HEAD's: the tips of a whole-history walk.
