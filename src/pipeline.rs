@@ -191,7 +191,7 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             let (mut found, stats) = source::git::scan(det, &opts, cfg.now, progress)?;
             if let source::git::GitMode::History = mode {
                 let repo = source::git::open::open(repo.as_deref())?.0;
-                let named: Vec<String> = limits.tips(&repo)?.into_iter().filter_map(|(_, n)| n).collect();
+                let named = limits.names(&repo);
                 let keep =
                     |name: &[u8]| limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
                 found.extend(source::names::refs(&repo, det, cfg.now, &keep));

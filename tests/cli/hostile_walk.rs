@@ -1,6 +1,7 @@
 //! Hostile repositories, continued (issue #13): commits the revision walk cannot read (a
 //! commit inside a delta cycle, as a parent or as a ref's tip) are counted warnings naming
-//! the object in both engines and in `--range`, an error for `--staged` when HEAD is one;
+//! the object in both engines and in `--range`, an error for `--staged` when HEAD is one
+//! and for `--branch` naming one;
 //! never a hang. Each repository is built in a temporary directory.
 
 use git2::{ObjectType, Oid};
@@ -74,6 +75,15 @@ fn a_commit_inside_a_delta_cycle_is_a_counted_warning_never_a_hang() {
         assert_eq!(r.code, 2, "{range}: {}", r.stderr);
         assert!(r.stderr.contains("cannot read") && r.stderr.contains("cycle"), "{range}: {}", r.stderr);
     }
+
+    // `--branch` into the cycle is an error naming why; past it, the branch's key is found.
+    let r = capped(t.path(), &["git", ".", "--branch", "evil"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("'evil' names no commit") && r.stderr.contains("cycle"), "{}", r.stderr);
+    let r = capped(t.path(), &["git", ".", "--branch", "main"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("cannot read {a} (reached from a ref)")), "{}", r.stderr);
+    assert!(findings(&r.json()).iter().any(|f| f["path"] == "k.env"), "{}", r.stdout);
 
     // HEAD inside the cycle: --staged stops with an error naming it.
     t.head_to("refs/heads/evil");

@@ -67,7 +67,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     }
     let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tag_roots(repo, ctx)?;
+    let tags = tag_roots(repo, ctx);
     let n = commits.len();
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
@@ -126,7 +126,7 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Sta
     }
     let commits = ordered_commits(repo, ctx, stats)?;
     stats.commits = Some(commits.len() as u64);
-    let tags = tag_roots(repo, ctx)?;
+    let tags = tag_roots(repo, ctx);
     let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
     report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
@@ -242,7 +242,7 @@ fn unreachable(
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
     let mut stats = Stats::default();
     let commits = ordered_commits(repo, ctx, &mut stats)?;
-    let tags = tag_roots(repo, ctx)?;
+    let tags = tag_roots(repo, ctx);
     let w = walk(repo, ctx, &commits, &tags);
     stats.commits = Some(commits.len() as u64);
     report_walk(ctx, &w.walked, &mut stats);
@@ -306,7 +306,7 @@ fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<Oi
     let tips = if limits.branches.is_empty() {
         commits::ref_tips(repo, &ctx.packs, &mut unreadable)
     } else {
-        limits.tips(repo)?.into_iter().map(|(tip, _)| tip).collect()
+        limits.tips(repo, &ctx.packs)?
     };
     let mut reached = commits::walk(repo, &ctx.packs, &tips, &[]);
     unreadable.append(&mut reached.unreadable);
@@ -323,15 +323,15 @@ fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<Oi
 
 /// The tag roots in the limits: with `--branch`, only tags named; with `--since`, only
 /// annotated tags dated at or after it.
-fn tag_roots(repo: &Repository, ctx: &Ctx) -> Result<Vec<TagRoot>> {
+fn tag_roots(repo: &Repository, ctx: &Ctx) -> Vec<TagRoot> {
     let limits = &ctx.opts.limits;
-    let named: Vec<String> = limits.tips(repo)?.into_iter().filter_map(|(_, n)| n).collect();
+    let named = limits.names(repo);
     let mut roots = tags::roots(repo, &ctx.packs);
     roots.retain(|t| {
         (limits.branches.is_empty() || named.contains(&t.refname))
             && (limits.since.is_none() || (t.info.time != 0 && limits.admits(t.info.time)))
     });
-    Ok(roots)
+    roots
 }
 
 /// One counted warning per commit (or tag) the commit walk could not read.

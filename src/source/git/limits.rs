@@ -10,6 +10,7 @@
 use anyhow::{Result, anyhow};
 use git2::{Oid, Repository};
 
+use super::pack::single::PackReader;
 use crate::finding::escape_bytes;
 
 /// The limits as given on the command line.
@@ -49,20 +50,40 @@ impl Limits {
         self.since.as_ref().is_none_or(|(since, _)| time >= *since)
     }
 
-    /// The commits the `--branch` refs name, and their full ref names (for tag roots).
-    pub fn tips(&self, repo: &Repository) -> Result<Vec<(Oid, Option<String>)>> {
-        self.branches.iter().map(|b| tip(repo, b)).collect()
+    /// The commits the `--branch` refs name, each object on the way checked before libgit2
+    /// reads it (a ref into a delta cycle is an error, not a hang).
+    pub fn tips(&self, repo: &Repository, packs: &PackReader) -> Result<Vec<Oid>> {
+        self.branches.iter().map(|b| tip(repo, packs, b)).collect()
+    }
+
+    /// The full ref names the `--branch` values name (for tag roots and ref names); no
+    /// object is read.
+    pub fn names(&self, repo: &Repository) -> Vec<String> {
+        let name = |b: &String| {
+            repo.resolve_reference_from_short_name(b).ok().and_then(|r| r.name().ok().map(str::to_string))
+        };
+        self.branches.iter().filter_map(name).collect()
     }
 }
 
-fn tip(repo: &Repository, rev: &str) -> Result<(Oid, Option<String>)> {
+fn tip(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
     let shown = escape_bytes(rev.as_bytes());
-    let name =
-        repo.resolve_reference_from_short_name(rev).ok().and_then(|r| r.name().ok().map(str::to_string));
-    let commit = repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map_err(|e| {
-        anyhow!("--branch: '{shown}' names no commit ({})", escape_bytes(e.message().as_bytes()))
-    })?;
-    Ok((commit.id(), name))
+    let no_commit =
+        |why: &str| anyhow!("--branch: '{shown}' names no commit ({})", escape_bytes(why.as_bytes()));
+    // A ref (or a full id) gives its target's id without libgit2 reading the object; only
+    // another revision expression goes through libgit2's parser.
+    let target = match repo.resolve_reference_from_short_name(rev).ok().and_then(|r| r.target()) {
+        Some(id) => id,
+        None => match Oid::from_str(rev) {
+            Ok(id) if rev.len() == 40 => id,
+            _ => repo.revparse_single(rev).map_err(|e| no_commit(e.message()))?.id(),
+        },
+    };
+    let mut unreadable = Vec::new();
+    match super::commits::peel(repo, packs, target, &mut unreadable) {
+        Some(id) => Ok(id),
+        None => Err(no_commit(unreadable.first().map_or("not a commit", |(_, why)| why.as_str()))),
+    }
 }
 
 /// `--since`: `YYYY-MM-DD` (midnight UTC) or RFC 3339 (`2024-05-01T12:00:00Z`,
