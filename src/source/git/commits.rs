@@ -8,10 +8,11 @@
 //! commits are taken newest first and the walk stops once only hidden ones are left, as
 //! `git rev-list` does, so a range costs the size of the change, not of the history.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use git2::{ErrorCode, Oid, Repository};
 
+use super::pack::compact::{self, IdTable};
 use super::pack::single::PackReader;
 use super::tags::Peeled;
 
@@ -29,11 +30,20 @@ struct State {
     unreadable: bool,
 }
 
+/// `Walk::parents` of a commit not read (yet, or at all).
+const UNREAD: u32 = u32::MAX;
+
+/// Per commit met (by dense id, in the order met): its id, state and parents; about 40
+/// bytes a commit (no hash map entry, no `Vec` per commit).
 struct Walk<'a> {
     repo: &'a Repository,
     packs: &'a PackReader,
-    state: HashMap<Oid, State>,
-    parents: HashMap<Oid, Vec<Oid>>,
+    ids: IdTable,
+    oids: Vec<Oid>,
+    state: Vec<State>,
+    /// A read commit's parents: (start, count) in `parent_list`; `UNREAD` if not read.
+    parents: Vec<(u32, u32)>,
+    parent_list: Vec<u32>,
     queue: BinaryHeap<(i64, Oid)>,
     /// Queued and not hidden: the walk ends when none is left.
     live: usize,
@@ -45,26 +55,33 @@ pub fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[Oid]) -
     let mut w = Walk {
         repo,
         packs,
-        state: HashMap::new(),
-        parents: HashMap::new(),
+        ids: IdTable::with_capacity(0, compact::seed()),
+        oids: Vec::new(),
+        state: Vec::new(),
+        parents: Vec::new(),
+        parent_list: Vec::new(),
         queue: BinaryHeap::new(),
         live: 0,
         out: Reached::default(),
     };
     for &h in hide {
-        w.mark_hidden(h);
-        w.enqueue(h);
+        let i = w.id(h);
+        w.mark_hidden(i);
+        w.enqueue(i);
     }
-    push.iter().for_each(|&p| w.enqueue(p));
+    for &p in push {
+        let i = w.id(p);
+        w.enqueue(i);
+    }
     while w.live > 0 {
         let Some((_, oid)) = w.queue.pop() else { break };
-        let s = w.state.entry(oid).or_default();
-        s.done = true;
-        let hidden = s.hidden;
+        let i = w.id(oid);
+        w.state[i as usize].done = true;
+        let hidden = w.state[i as usize].hidden;
         if !hidden {
             w.live -= 1;
         }
-        let parents = w.parents.get(&oid).cloned().unwrap_or_default();
+        let parents = w.parents_of(i).unwrap_or_default().to_vec();
         for p in parents {
             if hidden {
                 w.mark_hidden(p);
@@ -72,44 +89,71 @@ pub fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[Oid]) -
             w.enqueue(p);
         }
     }
-    let Walk { state, mut out, .. } = w;
-    let reached = state.iter().filter(|(_, s)| s.done && !s.hidden && !s.unreadable);
+    let Walk { oids, state, mut out, .. } = w;
+    let reached = oids.iter().zip(&state).filter(|(_, s)| s.done && !s.hidden && !s.unreadable);
     out.commits = reached.map(|(o, _)| *o).collect();
     out.commits.sort();
     out
 }
 
 impl Walk<'_> {
-    /// Read `oid` (once) and queue it by commit time; an unreadable commit is noted.
-    fn enqueue(&mut self, oid: Oid) {
-        let s = *self.state.entry(oid).or_default();
+    /// The dense id of `oid`, given on first sight.
+    fn id(&mut self, oid: Oid) -> u32 {
+        let oids = &self.oids;
+        if let Some(i) = self.ids.get(&oid, |i| oids[i as usize]) {
+            return i;
+        }
+        let i = self.oids.len() as u32;
+        self.oids.push(oid);
+        self.state.push(State::default());
+        self.parents.push((UNREAD, 0));
+        let oids = &self.oids;
+        self.ids.insert(&oid, i, |i| oids[i as usize]);
+        i
+    }
+
+    /// The parents of commit `i`, if it was read.
+    fn parents_of(&self, i: u32) -> Option<&[u32]> {
+        let (start, n) = self.parents[i as usize];
+        (start != UNREAD).then(|| &self.parent_list[start as usize..(start + n) as usize])
+    }
+
+    /// Read commit `i` (once) and queue it by commit time; an unreadable commit is noted.
+    fn enqueue(&mut self, i: u32) {
+        let s = self.state[i as usize];
         if s.queued {
             return;
         }
-        self.state.entry(oid).or_default().queued = true;
-        let Some(time) = self.read(oid) else {
-            let s = self.state.entry(oid).or_default();
+        self.state[i as usize].queued = true;
+        let Some(time) = self.read(i) else {
+            let s = &mut self.state[i as usize];
             (s.done, s.unreadable) = (true, true);
             return;
         };
         if !s.hidden {
             self.live += 1;
         }
-        self.queue.push((time, oid));
+        self.queue.push((time, self.oids[i as usize]));
     }
 
-    fn read(&mut self, oid: Oid) -> Option<i64> {
+    fn read(&mut self, i: u32) -> Option<i64> {
+        let (repo, oid) = (self.repo, self.oids[i as usize]);
         if let Some(why) = self.packs.check(&oid) {
             self.out.unreadable.push((oid, why));
             return None;
         }
-        match crate::guard::isolate(|| self.repo.find_commit(oid)) {
+        match crate::guard::isolate(|| repo.find_commit(oid)) {
             Some(Ok(c)) => {
-                self.parents.insert(oid, c.parent_ids().collect());
+                let start = self.parent_list.len() as u32;
+                for p in c.parent_ids() {
+                    let p = self.id(p);
+                    self.parent_list.push(p);
+                }
+                self.parents[i as usize] = (start, self.parent_list.len() as u32 - start);
                 Some(c.time().seconds())
             }
             // A shallow clone's cut: its missing parents are said once, elsewhere.
-            Some(Err(e)) if e.code() == ErrorCode::NotFound && self.repo.is_shallow() => None,
+            Some(Err(e)) if e.code() == ErrorCode::NotFound && repo.is_shallow() => None,
             Some(Err(e)) => {
                 self.out.unreadable.push((oid, e.message().to_string()));
                 None
@@ -121,20 +165,21 @@ impl Walk<'_> {
         }
     }
 
-    /// Mark `oid` and (as far as they were read) its ancestors hidden.
-    fn mark_hidden(&mut self, oid: Oid) {
-        let mut stack = vec![oid];
+    /// Mark commit `i` and (as far as they were read) its ancestors hidden.
+    fn mark_hidden(&mut self, i: u32) {
+        let mut stack = vec![i];
         while let Some(o) = stack.pop() {
-            let s = self.state.entry(o).or_default();
+            let s = self.state[o as usize];
             if s.hidden {
                 continue;
             }
-            s.hidden = true;
-            if s.queued && !s.done && self.parents.contains_key(&o) {
+            self.state[o as usize].hidden = true;
+            let read = self.parents[o as usize].0 != UNREAD;
+            if s.queued && !s.done && read {
                 self.live -= 1;
             }
             if s.done {
-                stack.extend(self.parents.get(&o).into_iter().flatten().copied());
+                stack.extend(self.parents_of(o).into_iter().flatten().copied());
             }
         }
     }

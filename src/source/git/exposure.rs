@@ -179,7 +179,7 @@ fn commit_counts(
             for &(n, blob) in blobs {
                 out.entry((blob, paths.child(dir, trees.graph.name_of(n)))).or_default().commits += count;
             }
-            for &(n, c) in subtrees.iter().filter(|&&(_, c)| trees.marks[c as usize]) {
+            for (n, c) in subtrees.filter(|&(_, c)| trees.marks[c as usize]) {
                 *next.entry((c, paths.child(dir, trees.graph.name_of(n)))).or_default() += count;
             }
         }
@@ -201,7 +201,7 @@ fn each_pair(trees: &Trees, root: Oid, paths: &mut Paths, budget: &mut u64, f: &
         for &(n, blob) in blobs {
             f((blob, paths.child(dir, trees.graph.name_of(n))));
         }
-        for &(n, c) in subtrees.iter().filter(|&&(_, c)| trees.marks[c as usize]) {
+        for (n, c) in subtrees.filter(|&(_, c)| trees.marks[c as usize]) {
             stack.push((c, paths.child(dir, trees.graph.name_of(n))));
         }
     }

@@ -47,24 +47,23 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
 }
 
 fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    // libgit2 only reads commits here (and refs): small pack windows keep memory down.
-    // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
-    #[allow(unsafe_code)]
-    unsafe {
-        let _ = git2::opts::set_mwindow_size(8 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
-        let _ = git2::opts::set_cache_max_size(16 << 20);
-        // Each commit is read once: cached ones would stay for the whole scan.
-        let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
-    }
+    small_libgit2_caches();
     let store = pack::Store::open(repo, ctx.opts.threads)?;
     let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = std::mem::take(&mut all.stats);
     if all.hits.is_empty() && all.refused.is_empty() {
-        bombs_only(repo, ctx, &store, &mut stats)?;
+        bombs_only(repo, ctx, store, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
+    // Over-size blobs are placed too, for their warnings to name a path.
+    let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
+    hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
+    // The trees before the commits: the store (every pack's ids and layout, ~50 bytes an
+    // object) is freed before the commit walk's own per-commit state grows.
+    let (graph, unreadable) = store.read_trees(repo, ctx, &hit_ids, "placing findings: reading trees");
+    drop(store);
+    trace(&format!("history: {} trees read, store freed", graph.len()));
     let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
     let tags = tag_roots(repo, ctx);
@@ -72,12 +71,10 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     let mut roots: Vec<Oid> = commits.iter().map(|n| n.tree).collect();
     // A tagged blob is its own root: it gets no tree slot (an id no tree has).
     roots.extend(tags.iter().map(|t| if t.is_tree { t.target } else { Oid::ZERO_SHA1 }));
-    // Over-size blobs are placed too, for their warnings to name a path.
-    let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
-    hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
     let mut paths = Paths::new();
-    let pack::Placed { mut first, unreadable, capped, graph, mut marks } =
-        store.place(repo, ctx, &hit_ids, &roots, &mut paths);
+    let mut marks = graph.marks();
+    let (mut first, capped) = graph.place(&marks, &roots, &mut paths);
+    drop(roots);
     for (k, t) in tags.iter().enumerate().filter(|(_, t)| !t.is_tree && hit_ids.contains(&t.target)) {
         first.entry((t.target, paths.intern_path(t.refname.as_bytes()))).or_insert((n + k) as u32);
     }
@@ -85,11 +82,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         warn_refused(ctx, &mut all.refused, (&first, &paths), &commits, &tags);
         marks = graph.marks_of(&|b| all.hits.contains_key(b));
     }
-    let mut bombs = pack::bombs::capped(&graph, &pack::bombs::suspects(&graph), &tree_roots(&commits, &tags));
-    // Placing walks fewer trees than the odb engine compares; should it still hit a cap
-    // where that comparison does not, its count is reported too.
-    let reported: HashSet<u32> = bombs.iter().map(|(o, _)| *o).collect();
-    bombs.extend(capped.into_iter().filter(|(o, _)| !reported.contains(o)));
+    let bombs = pack::bombs::of_history(&graph, &commits, &tags, capped);
     let any_capped = !bombs.is_empty();
     report_caps(ctx, &commits, &tags, bombs, &mut stats);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
@@ -106,11 +99,26 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
     Ok((findings, stats))
 }
 
+/// libgit2 only reads commits in the pack engine (and refs): small pack windows and
+/// caches keep memory down.
+fn small_libgit2_caches() {
+    // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
+    #[allow(unsafe_code)]
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(8 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+        let _ = git2::opts::set_cache_max_size(16 << 20);
+        // Each commit is read once: cached ones would stay for the whole scan.
+        let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
+    }
+}
+
 /// No blob has hits: the trees are still read, for the git bombs the odb engine's walk
 /// would report (on an ordinary history no tree's bound reaches a cap, and no commit is
-/// walked).
-fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Stats) -> Result<()> {
+/// walked). The store is freed once the trees are read.
+fn bombs_only(repo: &Repository, ctx: &Ctx, store: pack::Store, stats: &mut Stats) -> Result<()> {
     let (graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
+    drop(store);
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
@@ -127,7 +135,7 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: &pack::Store, stats: &mut Sta
     let commits = ordered_commits(repo, ctx, stats)?;
     stats.commits = Some(commits.len() as u64);
     let tags = tag_roots(repo, ctx);
-    let capped = pack::bombs::capped(&graph, &suspects, &tree_roots(&commits, &tags));
+    let capped = pack::bombs::capped(&graph, &suspects, pack::bombs::roots(&commits, &tags));
     report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
 }
@@ -158,16 +166,6 @@ fn warn_refused(
         })
     };
     pack::oversize::warn(ctx.progress, refused, ctx.opts.max_blob_size, &describe);
-}
-
-/// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob
-/// holds the place of its tag with no tree).
-fn tree_roots(commits: &[order::Node], tags: &[TagRoot]) -> Vec<(Oid, Option<Oid>)> {
-    let tree_of: HashMap<Oid, Oid> = commits.iter().map(|n| (n.oid, n.tree)).collect();
-    let parent_tree = |n: &order::Node| n.parents.first().and_then(|p| tree_of.get(p)).copied();
-    let commits = commits.iter().map(|n| (n.tree, parent_tree(n)));
-    let tags = tags.iter().map(|t| (if t.is_tree { t.target } else { Oid::ZERO_SHA1 }, None));
-    commits.chain(tags).collect()
 }
 
 /// Warn about (and count) each root whose tree walk hit a cap; `capped` is by position

@@ -8,10 +8,12 @@
 //! the few commits that have findings: [`super::Infos`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
+
+use super::pack::compact::{self, IdTable};
 
 pub struct Node {
     pub oid: Oid,
@@ -22,7 +24,7 @@ pub struct Node {
     pub parents: Box<[Oid]>,
 }
 
-/// `walk`: a revwalk, or any other list of commit ids.
+/// `walk`: a revwalk, or any other list of commit ids (each once).
 pub fn topo(
     repo: &Repository,
     walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
@@ -42,10 +44,15 @@ pub fn topo(
     // Children as compressed rows (u32), not a Vec per commit.
     let (mut waiting, mut edges) = (vec![0u32; nodes.len()], Vec::new());
     {
-        let index: HashMap<Oid, u32> = nodes.iter().enumerate().map(|(i, n)| (n.oid, i as u32)).collect();
+        // Id -> position: 4 bytes a slot, not a `HashMap` entry (~25 bytes) a commit.
+        let oid_of = |i: u32| nodes[i as usize].oid;
+        let mut index = IdTable::with_capacity(nodes.len(), compact::seed());
+        for (i, n) in nodes.iter().enumerate() {
+            index.insert(&n.oid, i as u32, oid_of);
+        }
         for (i, n) in nodes.iter().enumerate() {
             for p in &n.parents {
-                if let Some(&pi) = index.get(p) {
+                if let Some(pi) = index.get(p, oid_of) {
                     waiting[i] += 1;
                     edges.push((pi, i as u32));
                 }

@@ -10,11 +10,14 @@
 //! entry order. On an ordinary history no bound reaches a cap and nothing is walked.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use git2::Oid;
 
 use super::trees::Graph;
 use crate::source::git::caps::{Budget, MAX_PATHS, MAX_SAME_TREE, MAX_TREE_DEPTH};
+use crate::source::git::order::Node;
+use crate::source::git::tags::TagRoot;
 
 /// An upper bound of a full walk from a tree: trees expanded, entries met, levels below.
 #[derive(Clone, Copy)]
@@ -47,7 +50,7 @@ pub fn suspects(graph: &Graph) -> Vec<bool> {
         while let Some((t, children_done)) = stack.pop() {
             if children_done {
                 let mut b = Bound { trees: 1, entries: graph.entries(t), depth: 0 };
-                for &(_, c) in graph.subtrees(t) {
+                for (_, c) in graph.subtrees(t) {
                     let cb = if state[c as usize] == OPEN { Bound::NONE } else { bound[c as usize] };
                     b.trees = b.trees.saturating_add(cb.trees);
                     b.entries = b.entries.saturating_add(cb.entries);
@@ -62,8 +65,8 @@ pub fn suspects(graph: &Graph) -> Vec<bool> {
             }
             state[t as usize] = OPEN;
             stack.push((t, true));
-            let fresh = graph.subtrees(t).iter().filter(|&&(_, c)| state[c as usize] == NEW);
-            stack.extend(fresh.map(|&(_, c)| (c, false)));
+            let fresh = graph.subtrees(t).filter(|&(_, c)| state[c as usize] == NEW);
+            stack.extend(fresh.map(|(_, c)| (c, false)));
         }
     }
     bound.into_iter().map(Bound::may_cap).collect()
@@ -71,9 +74,13 @@ pub fn suspects(graph: &Graph) -> Vec<bool> {
 
 /// The roots whose walk hits a cap, by position in `roots` (a tree and the tree it is
 /// compared with), with their budgets. `suspect` is [`suspects`] of `graph`.
-pub fn capped(graph: &Graph, suspect: &[bool], roots: &[(Oid, Option<Oid>)]) -> Vec<(u32, Budget<u32>)> {
+pub fn capped(
+    graph: &Graph,
+    suspect: &[bool],
+    roots: impl IntoIterator<Item = (Oid, Option<Oid>)>,
+) -> Vec<(u32, Budget<u32>)> {
     let mut out = Vec::new();
-    for (i, &(new, old)) in roots.iter().enumerate() {
+    for (i, (new, old)) in roots.into_iter().enumerate() {
         let Some(t) = graph.tree(new).filter(|&t| suspect[t as usize]) else { continue };
         let mut budget = Budget::default();
         walk(graph, (t, old.and_then(|o| graph.tree(o))), &mut budget);
@@ -82,6 +89,48 @@ pub fn capped(graph: &Graph, suspect: &[bool], roots: &[(Oid, Option<Oid>)]) -> 
         }
     }
     out
+}
+
+/// Every root whose walk hits a cap, by position among the commits then the tags:
+/// [`capped`] over [`roots`] when some tree is a suspect, plus those of `placed` (the
+/// walks that placed findings) not among them. Placing walks fewer trees than the odb
+/// engine compares; should it still hit a cap where that comparison does not, its count
+/// is reported too.
+pub fn of_history(
+    graph: &Graph,
+    commits: &[Node],
+    tags: &[TagRoot],
+    placed: Vec<(u32, Budget<u32>)>,
+) -> Vec<(u32, Budget<u32>)> {
+    let suspect = suspects(graph);
+    // No suspect tree (an ordinary history): no root is compared, none needs listing.
+    let mut out = match suspect.contains(&true) {
+        true => capped(graph, &suspect, roots(commits, tags)),
+        false => Vec::new(),
+    };
+    let reported: HashSet<u32> = out.iter().map(|(o, _)| *o).collect();
+    out.extend(placed.into_iter().filter(|(o, _)| !reported.contains(o)));
+    out
+}
+
+/// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob
+/// holds the place of its tag with no tree). Commits are found by id through a table of
+/// 4-byte slots, and the pairs made as they are walked (no list of them all).
+pub fn roots<'a>(commits: &'a [Node], tags: &'a [TagRoot]) -> impl Iterator<Item = (Oid, Option<Oid>)> + 'a {
+    let oid_of = |i: u32| commits[i as usize].oid;
+    let mut index = super::compact::IdTable::with_capacity(commits.len(), super::compact::seed());
+    for (i, n) in commits.iter().enumerate() {
+        if index.get(&n.oid, oid_of).is_none() {
+            index.insert(&n.oid, i as u32, oid_of);
+        }
+    }
+    let parent_tree = move |n: &Node| {
+        let p = n.parents.first()?;
+        index.get(p, oid_of).map(|i| commits[i as usize].tree)
+    };
+    let commits = commits.iter().map(move |n| (n.tree, parent_tree(n)));
+    let tags = tags.iter().map(|t| (if t.is_tree { t.target } else { Oid::ZERO_SHA1 }, None));
+    commits.chain(tags)
 }
 
 /// `tree::changes` on the graph: expand `new`, then every subtree that differs from the
@@ -93,16 +142,17 @@ fn walk(graph: &Graph, (new, old): (u32, Option<u32>), budget: &mut Budget<u32>)
             continue;
         }
         budget.entries(graph.entries(new) as usize);
-        let olds = old.map_or(&[][..], |o| graph.subtrees(o));
-        let mut j = 0;
-        for &(name, child) in graph.subtrees(new) {
+        let mut olds = old.map(|o| graph.subtrees(o)).into_iter().flatten().peekable();
+        for (name, child) in graph.subtrees(new) {
             let mut prev = None;
-            while let Some(&(old_name, old_child)) = olds.get(j) {
+            while let Some(&(old_name, old_child)) = olds.peek() {
                 match tree_order(graph.name_of(old_name), graph.name_of(name)) {
-                    Ordering::Less => j += 1,
+                    Ordering::Less => {
+                        olds.next();
+                    }
                     Ordering::Equal => {
                         prev = Some(old_child);
-                        j += 1;
+                        olds.next();
                         break;
                     }
                     Ordering::Greater => break,
@@ -149,7 +199,7 @@ mod tests {
         assert!(s[g.tree(top).unwrap() as usize]);
         assert!(!s[g.tree(oid(50)).unwrap() as usize] && !s[g.tree(oid(3)).unwrap() as usize]);
         let roots = [(oid(50), None), (top, Some(oid(50))), (top, Some(top))];
-        let capped = capped(&g, &s, &roots);
+        let capped = capped(&g, &s, roots.iter().copied());
         assert_eq!(capped.len(), 1, "the same tree as the parent's is not walked");
         let (at, b) = &capped[0];
         assert_eq!((*at, b.repeated, b.deep, b.over_paths), (1, 1000 - MAX_SAME_TREE as u64, 0, 0));
@@ -161,7 +211,7 @@ mod tests {
         g.add(oid(7), &[(b"again", oid(7), true)], 1);
         let s = suspects(&g);
         assert!(s[0]);
-        let capped = capped(&g, &s, &[(oid(7), None)]);
+        let capped = capped(&g, &s, [(oid(7), None)]);
         assert_eq!(capped[0].1.repeated, 1);
     }
 

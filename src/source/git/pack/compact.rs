@@ -6,7 +6,8 @@
 //! and compared through a closure): 4 bytes a slot at most 3/4 full, instead of a
 //! `HashMap<Oid, u32>`'s 25-byte entries; and [`Spans`], variable-length lists stored
 //! back to back in fixed blocks (a list never straddles two), so growing never copies
-//! what is stored and no list has its own allocation.
+//! what is stored and no list has its own allocation; [`Edges`], a tree's subtree edges
+//! as varints in such a list.
 
 use git2::Oid;
 
@@ -124,6 +125,69 @@ impl Span {
     }
 }
 
+/// A tree's subtree edges, (name id, tree id), as varints: the name id, then the tree id
+/// less the parent's (zigzag). 2 to 5 bytes an edge instead of 8: the names are few
+/// and the ids near.
+pub fn put_edge(out: &mut Vec<u8>, parent: u32, (name, child): (u32, u32)) {
+    put_varint(out, name.into());
+    let d = i64::from(child) - i64::from(parent);
+    put_varint(out, ((d << 1) ^ (d >> 63)) as u64);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The edges [`put_edge`] wrote for `parent`, decoded in order.
+#[derive(Clone)]
+pub struct Edges<'a> {
+    bytes: &'a [u8],
+    parent: u32,
+}
+
+impl<'a> Edges<'a> {
+    pub fn new(bytes: &'a [u8], parent: u32) -> Self {
+        Edges { bytes, parent }
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let (&b, rest) = self.bytes.split_first()?;
+            self.bytes = rest;
+            v |= u64::from(b & 0x7f) << shift.min(63);
+            if b < 0x80 {
+                return Some(v);
+            }
+            shift += 7;
+        }
+    }
+
+    /// The number of edges (decodes them).
+    pub fn len(&self) -> usize {
+        self.clone().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl Iterator for Edges<'_> {
+    type Item = (u32, u32);
+
+    fn next(&mut self) -> Option<(u32, u32)> {
+        let name = self.varint()? as u32;
+        let z = self.varint()?;
+        let d = (z >> 1) as i64 ^ -((z & 1) as i64);
+        Some((name, (i64::from(self.parent) + d) as u32))
+    }
+}
+
 /// A per-process seed for [`IdTable`].
 pub fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -154,6 +218,20 @@ mod tests {
             assert_eq!(t.get(o, |v| oids[v as usize]), Some(i as u32));
         }
         assert_eq!(t.get(&Oid::from_bytes(&[9; 20]).unwrap(), |v| oids[v as usize]), None);
+    }
+
+    #[test]
+    fn edges_decode_as_written() {
+        let edges = [(0, 0), (3, 7), (200, 1 << 31), (u32::MAX, 0), (1, u32::MAX), (5, 9)];
+        let mut bytes = Vec::new();
+        for &e in &edges {
+            put_edge(&mut bytes, 9, e);
+        }
+        let got = Edges::new(&bytes, 9);
+        assert_eq!(got.len(), edges.len());
+        assert_eq!(got.collect::<Vec<_>>(), edges);
+        assert!(Edges::new(&[], 4).is_empty() && Edges::new(&[], 4).next().is_none());
+        assert_eq!(Edges::new(&[0x80], 4).next(), None, "truncated");
     }
 
     #[test]

@@ -11,6 +11,10 @@ use git2::Oid;
 pub struct PackIndex {
     bytes: Vec<u8>,
     count: usize,
+    /// The CRCs and offsets were dropped ([`PackIndex::keep_ids_only`]).
+    ids_only: bool,
+    /// The CRCs were dropped ([`PackIndex::drop_crcs`]).
+    no_crcs: bool,
 }
 
 const HEADER: usize = 8 + 256 * 4;
@@ -25,7 +29,7 @@ impl PackIndex {
         if bytes.len() < need {
             bail!("pack index is truncated");
         }
-        let idx = PackIndex { bytes, count };
+        let idx = PackIndex { bytes, count, ids_only: false, no_crcs: false };
         // Every 8-byte offset an entry points at must be in the file.
         let large = idx.large_entries().map(|e| e as usize + 1).max().unwrap_or(0);
         if idx.bytes.len() < need + large * 8 {
@@ -40,8 +44,31 @@ impl PackIndex {
         Oid::from_bytes(&self.bytes[at..at + 20]).expect("20 bytes")
     }
 
-    /// The pack offset of the object at sorted position `i`.
+    /// Keep only the fanout table and the ids (what [`PackIndex::oid`] and
+    /// [`PackIndex::find`] read): the CRCs and offsets, 8 bytes an object and more than a
+    /// quarter of the file, are not needed once the pack's layout holds the offsets.
+    pub fn keep_ids_only(&mut self) {
+        self.bytes.truncate(HEADER + self.count * 20);
+        self.bytes.shrink_to_fit();
+        self.ids_only = true;
+    }
+
+    /// Drop the CRCs (4 bytes an object, never read): the offsets move down in their place.
+    pub fn drop_crcs(&mut self) {
+        if self.no_crcs || self.ids_only {
+            return;
+        }
+        let crcs = HEADER + self.count * 20;
+        self.bytes.copy_within(crcs + self.count * 4.., crcs);
+        self.bytes.truncate(self.bytes.len() - self.count * 4);
+        self.bytes.shrink_to_fit();
+        self.no_crcs = true;
+    }
+
+    /// The pack offset of the object at sorted position `i` (not after
+    /// [`PackIndex::keep_ids_only`]).
     pub fn offset(&self, i: usize) -> u64 {
+        debug_assert!(!self.ids_only, "the offsets were dropped");
         let small = be32(&self.bytes[self.small_offsets() + i * 4..]);
         if small & 0x8000_0000 == 0 {
             return small as u64;
@@ -105,7 +132,7 @@ impl PackIndex {
     }
 
     fn small_offsets(&self) -> usize {
-        HEADER + self.count * 24
+        HEADER + self.count * if self.no_crcs { 20 } else { 24 }
     }
 
     /// The 8-byte-table positions that entries point at.
@@ -160,6 +187,20 @@ mod tests {
         assert_eq!(got, [(id(9), 12), (id(200), 300), (id(1), 5_000_000_000)]);
         assert_eq!(idx.find(&id(200)).map(|i| idx.offset(i)), Some(300));
         assert_eq!(idx.find(&id(7)), None);
+        let mut no_crcs = PackIndex::parse(idx.bytes.clone()).unwrap();
+        no_crcs.drop_crcs();
+        assert_eq!(no_crcs.bytes.len(), idx.bytes.len() - 3 * 4);
+        let again: Vec<(Oid, u64)> = no_crcs
+            .by_offset(1)
+            .iter()
+            .map(|&i| (no_crcs.oid(i as usize), no_crcs.offset(i as usize)))
+            .collect();
+        assert_eq!(again, got);
+        let mut ids = idx;
+        ids.keep_ids_only();
+        assert_eq!(ids.bytes.len(), HEADER + 3 * 20);
+        assert_eq!(ids.find(&id(200)).map(|i| ids.oid(i)), Some(id(200)));
+        assert_eq!(ids.find(&id(7)), None);
     }
 
     #[test]

@@ -27,8 +27,6 @@ use git2::{Oid, Repository};
 pub use self::layout::BLOB;
 use self::layout::{BROKEN, Layout, TREE};
 use self::resolve::{Lost, Pack, Visitor};
-use super::caps::Budget;
-use super::tree::Paths;
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
 use crate::report::text::human_bytes;
@@ -45,16 +43,6 @@ impl AllBlobs {
     fn new() -> Self {
         AllBlobs { hits: HashMap::new(), stats: Stats::default(), refused: Vec::new() }
     }
-}
-
-/// What placing found: each (blob, path) pair's first position, the number of trees that
-/// could not be read, and the tree graph with its marks (for the exposure facts).
-pub struct Placed {
-    pub first: super::caps::FirstSeen,
-    pub unreadable: u64,
-    pub capped: Vec<(u32, Budget<u32>)>,
-    pub graph: trees::Graph,
-    pub marks: Vec<bool>,
 }
 
 /// The pack engine reads `objects/` itself; it leaves repositories with alternates
@@ -83,11 +71,14 @@ impl Store {
         for (pack_path, idx_path) in pack_files(&objects)? {
             let bytes =
                 std::fs::read(&idx_path).with_context(|| format!("cannot read '{}'", idx_path.display()))?;
-            let idx = index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
+            let mut idx =
+                index::PackIndex::parse(bytes).with_context(|| format!("'{}'", idx_path.display()))?;
             let file =
                 File::open(&pack_path).with_context(|| format!("cannot open '{}'", pack_path.display()))?;
             let layout =
                 Layout::read(&file, &idx, threads).with_context(|| format!("'{}'", pack_path.display()))?;
+            // The layout holds the offsets now: only the ids are read from here on.
+            idx.keep_ids_only();
             packs.push(OpenPack { file, idx, layout });
         }
         let indexes: Vec<&index::PackIndex> = packs.iter().map(|p| &p.idx).collect();
@@ -129,24 +120,6 @@ impl Store {
             all.stats.merge(&scanned.stats);
         }
         Ok(all)
-    }
-
-    /// Each (blob, path) pair of the `hits` blobs, at its first position in `roots` (the
-    /// commits' root trees, oldest first); also the number of trees that could not be read,
-    /// the budgets of the roots whose walk hit a cap, and the tree graph with its marks
-    /// (trees holding a blob with hits).
-    pub fn place(
-        &self,
-        repo: &Repository,
-        ctx: &Ctx,
-        hits: &HashSet<Oid>,
-        roots: &[Oid],
-        paths: &mut Paths,
-    ) -> Placed {
-        let (graph, unreadable) = self.read_trees(repo, ctx, hits, "placing findings: reading trees");
-        let marks = graph.marks();
-        let (first, capped) = graph.place(&marks, roots, paths);
-        Placed { first, unreadable, capped, graph, marks }
     }
 
     /// Every tree, pack by pack and then the loose ones, as a graph keeping the edges to

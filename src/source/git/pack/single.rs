@@ -62,7 +62,8 @@ impl PackReader {
             names.sort();
             for idx_path in names {
                 let Ok(bytes) = std::fs::read(&idx_path) else { continue };
-                let Ok(idx) = PackIndex::parse(bytes) else { continue };
+                let Ok(mut idx) = PackIndex::parse(bytes) else { continue };
+                idx.drop_crcs(); // 4 bytes an object, never read
                 let Ok(file) = File::open(idx_path.with_extension("pack")) else { continue };
                 let data_end = file.metadata().map_or(0, |m| m.len().saturating_sub(20));
                 packs.push(One { file, idx, data_end });

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use git2::{ObjectType, Oid, Repository};
 
-use super::compact::{self, IdTable, Span, Spans};
+use super::compact::{self, Edges, IdTable, Span, Spans};
 use super::layout::TREE;
 use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
@@ -19,15 +19,15 @@ use crate::source::git::caps::{Budget, FirstSeen};
 use crate::source::git::tree::Paths;
 
 /// Trees as a graph of dense ids; names interned. Per tree: its id (20 bytes), a table
-/// slot, a span of subtree edges and an entry count; the edges (8 bytes each) live back to
-/// back in blocks; the rare edges to blobs with hits on the side.
+/// slot, a span of subtree edges and an entry count; the edges (varints, 2 to 5 bytes
+/// each) live back to back in blocks; the rare edges to blobs with hits on the side.
 pub struct Graph {
     ids: IdTable,
     oids: Vec<Oid>,
     subtrees: Vec<Span>,
     /// All the tree's entries, kept or not (for the expansion caps).
     entries: Vec<u32>,
-    edges: Spans<(u32, u32)>,
+    edges: Spans<u8>,
     blobs: HashMap<u32, Vec<(u32, Oid)>>,
     names: HashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
@@ -88,7 +88,8 @@ impl Graph {
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
             if is_tree {
-                subtrees.push((n, self.id(oid)));
+                let child = self.id(oid);
+                compact::put_edge(&mut subtrees, id, (n, child));
             } else {
                 blobs.push((n, oid));
             }
@@ -114,7 +115,7 @@ impl Graph {
             while let Some((t, children_done)) = stack.pop() {
                 let subtrees = self.subtrees(t);
                 if children_done {
-                    let sub = subtrees.iter().any(|&(_, c)| mark[c as usize] == Some(true));
+                    let sub = subtrees.clone().any(|(_, c)| mark[c as usize] == Some(true));
                     mark[t as usize] = Some(sub || self.blobs(t).iter().any(|(_, b)| keep(b)));
                     continue;
                 }
@@ -123,9 +124,7 @@ impl Graph {
                 }
                 mark[t as usize] = OPEN;
                 stack.push((t, true));
-                stack.extend(
-                    subtrees.iter().filter(|&&(_, c)| mark[c as usize].is_none()).map(|&(_, c)| (c, false)),
-                );
+                stack.extend(subtrees.filter(|&(_, c)| mark[c as usize].is_none()).map(|(_, c)| (c, false)));
             }
         }
         mark.into_iter().map(|m| m == Some(true)).collect()
@@ -159,7 +158,7 @@ impl Graph {
                     let p = paths.child(dir, &self.name_list[n as usize]);
                     first.entry((blob, p)).or_insert(order as u32);
                 }
-                for &(n, c) in self.subtrees(t).iter().filter(|&&(_, c)| marks[c as usize]) {
+                for (n, c) in self.subtrees(t).filter(|&(_, c)| marks[c as usize]) {
                     stack.push((c, paths.child(dir, &self.name_list[n as usize]), depth + 1));
                 }
             }
@@ -178,8 +177,8 @@ impl Graph {
         self.ids.get(&oid, |i| self.oids[i as usize])
     }
     /// A tree's subtrees, as (name id, tree id).
-    pub fn subtrees(&self, t: u32) -> &[(u32, u32)] {
-        self.edges.get(self.subtrees[t as usize])
+    pub fn subtrees(&self, t: u32) -> Edges<'_> {
+        Edges::new(self.edges.get(self.subtrees[t as usize]), t)
     }
     /// A tree's blobs with hits, as (name id, blob).
     pub fn blobs(&self, t: u32) -> &[(u32, Oid)] {
