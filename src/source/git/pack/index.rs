@@ -13,8 +13,6 @@ pub struct PackIndex {
     count: usize,
     /// The CRCs and offsets were dropped ([`PackIndex::keep_ids_only`]).
     ids_only: bool,
-    /// The CRCs were dropped ([`PackIndex::drop_crcs`]).
-    no_crcs: bool,
 }
 
 const HEADER: usize = 8 + 256 * 4;
@@ -29,7 +27,7 @@ impl PackIndex {
         if bytes.len() < need {
             bail!("pack index is truncated");
         }
-        let idx = PackIndex { bytes, count, ids_only: false, no_crcs: false };
+        let idx = PackIndex { bytes, count, ids_only: false };
         // Every 8-byte offset an entry points at must be in the file.
         let large = idx.large_entries().map(|e| e as usize + 1).max().unwrap_or(0);
         if idx.bytes.len() < need + large * 8 {
@@ -51,18 +49,6 @@ impl PackIndex {
         self.bytes.truncate(HEADER + self.count * 20);
         self.bytes.shrink_to_fit();
         self.ids_only = true;
-    }
-
-    /// Drop the CRCs (4 bytes an object, never read): the offsets move down in their place.
-    pub fn drop_crcs(&mut self) {
-        if self.no_crcs || self.ids_only {
-            return;
-        }
-        let crcs = HEADER + self.count * 20;
-        self.bytes.copy_within(crcs + self.count * 4.., crcs);
-        self.bytes.truncate(self.bytes.len() - self.count * 4);
-        self.bytes.shrink_to_fit();
-        self.no_crcs = true;
     }
 
     /// The pack offset of the object at sorted position `i` (not after
@@ -132,7 +118,7 @@ impl PackIndex {
     }
 
     fn small_offsets(&self) -> usize {
-        HEADER + self.count * if self.no_crcs { 20 } else { 24 }
+        HEADER + self.count * 24
     }
 
     /// The 8-byte-table positions that entries point at.
@@ -151,6 +137,13 @@ fn be32(b: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `bytes` as a [`super::super::sparse::SparseIndex`] on a temporary file.
+    fn sparse_of(bytes: &[u8]) -> Result<super::super::sparse::SparseIndex> {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, bytes).unwrap();
+        super::super::sparse::SparseIndex::open(f)
+    }
 
     /// A version 2 index of `ids` at `offsets` (offsets over 2^31 go to the 8-byte table).
     fn build(mut entries: Vec<([u8; 20], u64)>) -> Vec<u8> {
@@ -187,15 +180,11 @@ mod tests {
         assert_eq!(got, [(id(9), 12), (id(200), 300), (id(1), 5_000_000_000)]);
         assert_eq!(idx.find(&id(200)).map(|i| idx.offset(i)), Some(300));
         assert_eq!(idx.find(&id(7)), None);
-        let mut no_crcs = PackIndex::parse(idx.bytes.clone()).unwrap();
-        no_crcs.drop_crcs();
-        assert_eq!(no_crcs.bytes.len(), idx.bytes.len() - 3 * 4);
-        let again: Vec<(Oid, u64)> = no_crcs
-            .by_offset(1)
-            .iter()
-            .map(|&i| (no_crcs.oid(i as usize), no_crcs.offset(i as usize)))
-            .collect();
-        assert_eq!(again, got);
+        let sparse = sparse_of(&idx.bytes).unwrap();
+        for i in 0..3 {
+            assert_eq!(sparse.find(&idx.oid(i)).and_then(|p| sparse.offset(p)), Some(idx.offset(i)));
+        }
+        assert_eq!(sparse.find(&id(7)), None);
         let mut ids = idx;
         ids.keep_ids_only();
         assert_eq!(ids.bytes.len(), HEADER + 3 * 20);
@@ -225,6 +214,16 @@ mod tests {
         for t in [2, 3, 7] {
             assert_eq!(idx.by_offset(t), one, "{t} threads");
         }
+        // The on-disk index finds the same, across blocks and fanout buckets.
+        let sparse = sparse_of(&idx.bytes).unwrap();
+        for i in (0..200_000).step_by(97).chain([0, 63, 64, 65, 199_999]) {
+            assert_eq!(sparse.find(&idx.oid(i)), Some(i));
+            assert_eq!(sparse.offset(i), Some(idx.offset(i)));
+            let mut absent = idx.oid(i).as_bytes().to_vec();
+            absent[19] ^= 0x5a;
+            let absent = Oid::from_bytes(&absent).unwrap();
+            assert_eq!(sparse.find(&absent), idx.find(&absent));
+        }
     }
 
     #[test]
@@ -240,7 +239,12 @@ mod tests {
                 b[i] = (x >> 32) as u8;
             }
             b.truncate(b.len() - (x >> 50) as usize % 8);
+            let sparse = sparse_of(&b);
             if let Ok(idx) = PackIndex::parse(b) {
+                let sparse = sparse.expect("the on-disk index accepts what parse accepts");
+                for i in 0..3.min(idx.count) {
+                    let _ = sparse.find(&idx.oid(i)).and_then(|p| sparse.offset(p));
+                }
                 for i in idx.by_offset(2) {
                     let _ = idx.find(&idx.oid(i as usize));
                 }

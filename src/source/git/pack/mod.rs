@@ -14,6 +14,7 @@ pub mod layout;
 pub mod oversize;
 pub mod resolve;
 pub mod single;
+pub mod sparse;
 pub mod trees;
 
 use std::collections::{HashMap, HashSet};

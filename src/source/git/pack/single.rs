@@ -16,13 +16,13 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 
 use super::delta;
-use super::index::PackIndex;
 use super::layout::{BLOB, Base, COMMIT, TAG, TREE, header_at, read_full};
 use super::resolve::{Lost, MAX_DELTA_DEPTH};
+use super::sparse::SparseIndex;
 
 struct One {
     file: File,
-    idx: PackIndex,
+    idx: SparseIndex,
     data_end: u64,
 }
 
@@ -61,9 +61,11 @@ impl PackReader {
                 .collect();
             names.sort();
             for idx_path in names {
-                let Ok(bytes) = std::fs::read(&idx_path) else { continue };
-                let Ok(mut idx) = PackIndex::parse(bytes) else { continue };
-                idx.drop_crcs(); // 4 bytes an object, never read
+                // Every 64th id in memory, the rest read from the file when looked up.
+                let Ok(idx) = File::open(&idx_path).map_err(anyhow::Error::from).and_then(SparseIndex::open)
+                else {
+                    continue;
+                };
                 let Ok(file) = File::open(idx_path.with_extension("pack")) else { continue };
                 let data_end = file.metadata().map_or(0, |m| m.len().saturating_sub(20));
                 packs.push(One { file, idx, data_end });
@@ -73,7 +75,10 @@ impl PackReader {
     }
 
     fn locate(&self, oid: &Oid) -> Option<(usize, u64)> {
-        self.packs().iter().enumerate().find_map(|(i, p)| p.idx.find(oid).map(|at| (i, p.idx.offset(at))))
+        self.packs()
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| p.idx.find(oid).and_then(|at| Some((i, p.idx.offset(at)?))))
     }
 
     /// The chain from `oid` down to its full base (`None`: not in these packs, or its base
