@@ -3,9 +3,10 @@
 //!
 //! Takes a configured revwalk (which commits); gives them as [`Node`]s in that order, so
 //! "the first time a blob is seen at a path" is its oldest commit in ancestry order, and
-//! between unrelated branches, the one authored first. A node is 64 bytes plus its parent
-//! ids: the commit's author and message are not kept (provenance reads them again, for
-//! the few commits that have findings: [`super::Infos`]).
+//! between unrelated branches, the one authored first. A node is 72 bytes, a merge's
+//! parent ids aside (one parent is inline, [`Parents`]): the commit's author and message
+//! are not kept (provenance reads them again, for the few commits that have findings:
+//! [`super::Infos`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,7 +22,37 @@ pub struct Node {
     /// Author date, seconds since the epoch (the order's key).
     pub time: i64,
     /// Every parent id, in order; a shallow clone's missing parents included.
-    pub parents: Box<[Oid]>,
+    pub parents: Parents,
+}
+
+/// A commit's parent ids: one parent (nearly every commit) inline, no allocation; a root
+/// or a merge as a boxed slice. 24 bytes, where a `Box<[Oid]>` of one id is 16 bytes
+/// plus a 32-byte heap chunk.
+pub enum Parents {
+    One(Oid),
+    Other(Box<[Oid]>),
+}
+
+impl std::ops::Deref for Parents {
+    type Target = [Oid];
+
+    fn deref(&self) -> &[Oid] {
+        match self {
+            Parents::One(p) => std::slice::from_ref(p),
+            Parents::Other(ps) => ps,
+        }
+    }
+}
+
+impl FromIterator<Oid> for Parents {
+    fn from_iter<I: IntoIterator<Item = Oid>>(iter: I) -> Parents {
+        let mut it = iter.into_iter();
+        match (it.next(), it.next()) {
+            (Some(p), None) => Parents::One(p),
+            (None, _) => Parents::Other(Box::new([])),
+            (Some(a), Some(b)) => Parents::Other([a, b].into_iter().chain(it).collect()),
+        }
+    }
 }
 
 /// `walk`: a revwalk, or any other list of commit ids (each once).
@@ -51,7 +82,7 @@ pub fn topo(
             index.insert(&n.oid, i as u32, oid_of);
         }
         for (i, n) in nodes.iter().enumerate() {
-            for p in &n.parents {
+            for p in n.parents.iter() {
                 if let Some(pi) = index.get(p, oid_of) {
                     waiting[i] += 1;
                     edges.push((pi, i as u32));
