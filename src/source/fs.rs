@@ -10,7 +10,8 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
@@ -52,6 +53,8 @@ pub fn scan(
         wb.add(p);
     });
     let filters = !opts.no_ignore;
+    let repo_seen = Arc::new(AtomicBool::new(false));
+    let repo_inside = Arc::clone(&repo_seen);
     wb.hidden(false)
         .ignore(filters)
         .git_ignore(filters)
@@ -60,7 +63,13 @@ pub fn scan(
         .parents(filters)
         .follow_links(opts.follow)
         .threads(opts.threads)
-        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+        .filter_entry(move |e| {
+            let git = e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir());
+            if git {
+                repo_inside.store(true, Ordering::Relaxed);
+            }
+            !git
+        });
     let shared = Mutex::new((Vec::new(), Stats::default()));
     let seen = Mutex::new(Seen::default());
     let track = filters.then_some(&seen);
@@ -69,10 +78,23 @@ pub fn scan(
         Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
     if filters {
-        let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-        sweep_ignored(&mut builder, &seen);
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.sources |= repo_seen.load(Ordering::Relaxed) || opts.paths.iter().any(|p| ignore_above(p));
+        if seen.sources {
+            sweep_ignored(&mut builder, &seen);
+        }
     }
     Ok(shared.into_inner().expect("no visitor panicked"))
+}
+
+/// Does a directory above `path` hold ignore rules (`.ignore`) or make it part of a git or
+/// jj repository (`.git`, `.jj`: `.gitignore`s, excludes and global excludes then apply)?
+fn ignore_above(path: &Path) -> bool {
+    let abs = [std::path::absolute(path).ok(), std::fs::canonicalize(path).ok()];
+    abs.iter()
+        .flatten()
+        .flat_map(|p| p.ancestors())
+        .any(|dir| [".git", ".jj", ".ignore"].iter().any(|n| std::fs::symlink_metadata(dir.join(n)).is_ok()))
 }
 
 /// Count what ignore rules left out; scan its secret-prone files (see `ignored.rs`).

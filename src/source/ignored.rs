@@ -21,14 +21,21 @@ pub struct Seen {
     pub dirs: Vec<PathBuf>,
     pub visited: u64,
     pub prone: HashSet<PathBuf>,
+    /// Whether any ignore rules can apply: an `.ignore`, a `.jj` or a `.git` (a file, or
+    /// the directory the walk leaves out) met inside the walk or above it. Outside a
+    /// repository `.gitignore`s are not read (as by git), so without one nothing was left
+    /// out and there is nothing to sweep.
+    pub sources: bool,
 }
 
 impl Seen {
     /// Record one visited entry (`depth` 0 is a root, no directory's child).
     pub fn record(&mut self, path: &Path, depth: usize, is_dir: bool) {
+        let name = path.file_name();
+        self.sources |= name.is_some_and(|n| n == ".ignore" || n == ".git" || n == ".jj");
         if depth > 0 {
             self.visited += 1;
-            if path.file_name().is_some_and(secret_prone_os) {
+            if name.is_some_and(secret_prone_os) {
                 self.prone.insert(path.to_path_buf());
             }
         }
@@ -40,6 +47,7 @@ impl Seen {
     pub fn merge(&mut self, other: &mut Seen) {
         self.dirs.append(&mut other.dirs);
         self.visited += std::mem::take(&mut other.visited);
+        self.sources |= other.sources;
         self.prone.extend(other.prone.drain());
     }
 }
