@@ -4,41 +4,83 @@
 //!
 //! Takes the token text and the rule's list of published secrets; gives whether the
 //! signature over `header.payload` is HMAC-SHA256/384/512 (chosen by the signature's
-//! length) with one of them. HMAC is RFC 2104 over sha2; a handful of hashes per token
-//! that already passed every other check, so it costs nothing measurable.
+//! length) with one of them. HMAC is RFC 2104 over sha2, the key pads hashed once when
+//! the rules load; the detector checks only tokens a rule already accepts.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-/// Does `token`'s signature verify with any of `secrets`?
-pub fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
-    if secrets.is_empty() {
-        return false;
-    }
-    let Some(dot) = memchr::memrchr(b'.', token) else { return false };
-    let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[dot + 1..]) else { return false };
-    let input = &token[..dot];
-    secrets.iter().any(|key| match sig.len() {
-        32 => hmac::<Sha256>(key, input, 64) == sig,
-        48 => hmac::<Sha384>(key, input, 128) == sig,
-        64 => hmac::<Sha512>(key, input, 128) == sig,
-        _ => false,
-    })
+/// Published secrets with their HMAC pads already hashed (RFC 2104's inner and outer
+/// states per hash), so a check hashes only the token and one digest.
+#[derive(Clone)]
+pub struct Published {
+    secrets: Vec<Vec<u8>>,
+    keyed: Vec<(Keyed<Sha256>, Keyed<Sha384>, Keyed<Sha512>)>,
 }
 
-/// HMAC (RFC 2104) with hash `D` of block size `block`.
-fn hmac<D: Digest>(key: &[u8], msg: &[u8], block: usize) -> Vec<u8> {
+/// The inner and outer hash states after the key pads.
+type Keyed<D> = (D, D);
+
+impl Published {
+    pub fn new(secrets: Vec<Vec<u8>>) -> Self {
+        let keyed = secrets.iter().map(|k| (keyed(k, 64), keyed(k, 128), keyed(k, 128))).collect();
+        Published { secrets, keyed }
+    }
+
+    /// Does `token`'s signature verify with any of the secrets?
+    pub fn signed(&self, token: &[u8]) -> bool {
+        if self.secrets.is_empty() {
+            return false;
+        }
+        let Some(dot) = memchr::memrchr(b'.', token) else { return false };
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(&token[dot + 1..]) else { return false };
+        let input = &token[..dot];
+        self.keyed.iter().any(|(k256, k384, k512)| match sig.len() {
+            32 => finish(k256, input) == sig,
+            48 => finish(k384, input) == sig,
+            64 => finish(k512, input) == sig,
+            _ => false,
+        })
+    }
+}
+
+impl PartialEq for Published {
+    fn eq(&self, other: &Self) -> bool {
+        self.secrets == other.secrets
+    }
+}
+
+impl std::fmt::Debug for Published {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Published({} secrets)", self.secrets.len())
+    }
+}
+
+/// Does `token`'s signature verify with any of `secrets`?
+pub fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
+    Published::new(secrets.to_vec()).signed(token)
+}
+
+fn keyed<D: Digest>(key: &[u8], block: usize) -> Keyed<D> {
     let mut k = if key.len() > block { D::digest(key).to_vec() } else { key.to_vec() };
     k.resize(block, 0);
     let pad = |x: u8| k.iter().map(|b| b ^ x).collect::<Vec<u8>>();
-    let mut inner = D::new();
-    inner.update(pad(0x36));
+    (D::new_with_prefix(pad(0x36)), D::new_with_prefix(pad(0x5c)))
+}
+
+fn finish<D: Digest + Clone>((inner, outer): &Keyed<D>, msg: &[u8]) -> Vec<u8> {
+    let mut inner = inner.clone();
     inner.update(msg);
-    let mut outer = D::new();
-    outer.update(pad(0x5c));
+    let mut outer = outer.clone();
     outer.update(inner.finalize());
     outer.finalize().to_vec()
+}
+
+/// HMAC (RFC 2104) with hash `D` of block size `block`.
+#[cfg(test)]
+fn hmac<D: Digest + Clone>(key: &[u8], msg: &[u8], block: usize) -> Vec<u8> {
+    finish(&keyed::<D>(key, block), msg)
 }
 
 #[cfg(test)]

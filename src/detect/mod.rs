@@ -186,25 +186,21 @@ impl Detector {
             return;
         };
         let secret = &data[c.start..c.end];
-        let mut checked: Option<&placeholder::Placeholder> = None;
-        for &r in rules {
+        for (i, &r) in rules.iter().enumerate() {
             let rule = &self.rules[r];
             if secret.len() > rule.max_len {
                 continue;
-            }
-            if let Some(p) = &rule.placeholder
-                && checked != Some(p)
-            {
-                if p.rejects(secret, secret) {
-                    return; // a known example is no key under any rule
-                }
-                checked = Some(p);
             }
             if let Some(sign) = &rule.sign
                 && !sign.in_token(&tok)
                 && !sign.in_context(data, c.start, c.end)
             {
                 continue;
+            }
+            // Only now, for a token some rule takes: a known example (under any rule
+            // tried so far) is no key at all.
+            if self.placeholder_rejects(&rules[..=i], secret) {
+                return;
             }
             out.push(Match {
                 rule: r,
@@ -216,6 +212,26 @@ impl Detector {
             });
             return;
         }
+    }
+
+    /// Does a distinct placeholder of `rules` (those `secret` fits) reject it?
+    fn placeholder_rejects(&self, rules: &[usize], secret: &[u8]) -> bool {
+        let mut checked: Option<&placeholder::Placeholder> = None;
+        for &r in rules {
+            let rule = &self.rules[r];
+            if secret.len() > rule.max_len {
+                continue;
+            }
+            if let Some(p) = &rule.placeholder
+                && checked != Some(p)
+            {
+                if p.rejects(secret, secret) {
+                    return true;
+                }
+                checked = Some(p);
+            }
+        }
+        false
     }
 
     /// Decode around encoded anchor hit `h`, scan the decoded text, and report what it

@@ -41,7 +41,7 @@ pub struct Placeholder {
     known: Vec<Vec<u8>>,
     known_sha256: Vec<[u8; 32]>,
     words: Vec<Vec<u8>>,
-    published_secrets: Vec<Vec<u8>>,
+    published_secrets: super::demo::Published,
     min_entropy: Option<f64>,
     max_sequential: Option<f64>,
     max_run: Option<usize>,
@@ -66,7 +66,9 @@ impl Placeholder {
             known: spec.known.into_iter().map(String::into_bytes).collect(),
             known_sha256,
             words: spec.words.iter().map(|w| w.to_ascii_lowercase().into_bytes()).collect(),
-            published_secrets: spec.published_secrets.into_iter().map(String::into_bytes).collect(),
+            published_secrets: super::demo::Published::new(
+                spec.published_secrets.into_iter().map(String::into_bytes).collect(),
+            ),
             min_entropy: spec.min_entropy,
             max_sequential: spec.max_sequential,
             max_run: spec.max_run,
@@ -94,7 +96,7 @@ impl Placeholder {
             }
         }
         self.known.iter().any(|k| k == body || k == secret)
-            || super::demo::signed_with_published_secret(secret, &self.published_secrets)
+            || self.published_secrets.signed(secret)
             || self.has_word(body)
             || self.min_entropy.is_some_and(|m| entropy(body) < m)
             || self.max_sequential.is_some_and(|m| sequential_ratio(body) > m)

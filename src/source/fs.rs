@@ -8,14 +8,15 @@
 //! devices are never opened. What ignore rules leave out is counted, and secret-prone
 //! ignored files (`.env`, `*.pem`, ...) are scanned anyway (see `ignored.rs`).
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
+use super::ignored::Seen;
 use super::{SkipReason, Stats, to_finding};
 use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
@@ -52,6 +53,8 @@ pub fn scan(
         wb.add(p);
     });
     let filters = !opts.no_ignore;
+    let repo_seen = Arc::new(AtomicBool::new(false));
+    let repo_inside = Arc::clone(&repo_seen);
     wb.hidden(false)
         .ignore(filters)
         .git_ignore(filters)
@@ -60,7 +63,13 @@ pub fn scan(
         .parents(filters)
         .follow_links(opts.follow)
         .threads(opts.threads)
-        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+        .filter_entry(move |e| {
+            let git = e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir());
+            if git {
+                repo_inside.store(true, Ordering::Relaxed);
+            }
+            !git
+        });
     let shared = Mutex::new((Vec::new(), Stats::default()));
     let seen = Mutex::new(Seen::default());
     let track = filters.then_some(&seen);
@@ -69,24 +78,30 @@ pub fn scan(
         Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
     if filters {
-        let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-        sweep_ignored(&mut builder, &seen);
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.sources |= repo_seen.load(Ordering::Relaxed) || opts.paths.iter().any(|p| ignore_above(p));
+        if seen.sources {
+            sweep_ignored(&mut builder, &seen);
+        }
     }
     Ok(shared.into_inner().expect("no visitor panicked"))
 }
 
-/// What the filtered walk visited: every path, and the directories it entered.
-#[derive(Default)]
-struct Seen {
-    paths: HashSet<PathBuf>,
-    dirs: Vec<PathBuf>,
+/// Does a directory above `path` hold ignore rules (`.ignore`) or make it part of a git or
+/// jj repository (`.git`, `.jj`: `.gitignore`s, excludes and global excludes then apply)?
+fn ignore_above(path: &Path) -> bool {
+    let abs = [std::path::absolute(path).ok(), std::fs::canonicalize(path).ok()];
+    abs.iter()
+        .flatten()
+        .flat_map(|p| p.ancestors())
+        .any(|dir| [".git", ".jj", ".ignore"].iter().any(|n| std::fs::symlink_metadata(dir.join(n)).is_ok()))
 }
 
 /// Count what ignore rules left out; scan its secret-prone files (see `ignored.rs`).
 fn sweep_ignored(builder: &mut Builder, seen: &Seen) {
     builder.seen = None;
     let mut visitor = builder.visitor();
-    let swept = super::ignored::sweep(&seen.paths, &seen.dirs, &mut |p| {
+    let swept = super::ignored::sweep(seen, &mut |p| {
         let shown = visitor.name(p);
         visitor.scan_file(p, shown)
     });
@@ -121,6 +136,7 @@ impl<'s> Builder<'s> {
             progress: self.progress,
             shared: self.shared,
             scratch: StreamScratch::default(),
+            name_scratch: StreamScratch::default(),
             hits: Vec::new(),
             findings: Vec::new(),
             stats: Stats::default(),
@@ -145,6 +161,8 @@ struct Visitor<'a> {
     progress: &'a Progress,
     shared: &'a Mutex<(Vec<Finding>, Stats)>,
     scratch: StreamScratch,
+    /// For scanning entry names (kept apart: a name's notices are not a file's).
+    name_scratch: StreamScratch,
     hits: Vec<Hit>,
     findings: Vec<Finding>,
     stats: Stats,
@@ -171,10 +189,7 @@ impl Visitor<'_> {
     fn entry(&mut self, e: &DirEntry) {
         let Some(ft) = e.file_type() else { return };
         if self.seen_global.is_some() {
-            self.seen.paths.insert(e.path().to_path_buf());
-            if ft.is_dir() {
-                self.seen.dirs.push(e.path().to_path_buf());
-            }
+            self.seen.record(e.path(), e.depth(), ft.is_dir());
         }
         let shown = self.name(e.path());
         if ft.is_dir() {
@@ -195,7 +210,7 @@ impl Visitor<'_> {
     /// (not a parent's, reported at the parent) is a finding.
     fn name(&mut self, path: &Path) -> RelPath {
         let raw = display_bytes(path, self.root);
-        let hits = super::names::scan(self.det, &raw);
+        let hits = super::names::scan_with(self.det, &raw, &mut self.name_scratch);
         if hits.is_empty() {
             return RelPath::new(raw);
         }
@@ -271,8 +286,7 @@ impl Drop for Visitor<'_> {
         shared.1.merge(&self.stats);
         if let Some(global) = self.seen_global {
             let mut g = global.lock().unwrap_or_else(|p| p.into_inner());
-            g.paths.extend(self.seen.paths.drain());
-            g.dirs.append(&mut self.seen.dirs);
+            g.merge(&mut self.seen);
         }
     }
 }
@@ -285,6 +299,9 @@ fn walk_error(err: &ignore::Error) -> String {
 /// The path as reported: relative to `root` when one directory is scanned, else as
 /// given; `./` prefixes dropped, `/`-separated.
 pub fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
+    if let Some(rest) = root.and_then(|r| plain_rest(os_bytes(path.as_os_str()), os_bytes(r.as_os_str()))) {
+        return rest.to_vec();
+    }
     let rel = root.and_then(|r| path.strip_prefix(r).ok()).unwrap_or(path);
     let mut out = Vec::new();
     for comp in rel.components() {
@@ -303,6 +320,18 @@ pub fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
         out.extend_from_slice(os_bytes(part));
     }
     out
+}
+
+/// The walker's own paths (`ROOT/dir/file`) without parsing components: the part after
+/// `root/` when it needs no normalising (no `.` segment, no doubled or trailing `/`).
+fn plain_rest<'p>(path: &'p [u8], root: &[u8]) -> Option<&'p [u8]> {
+    let root = root.strip_suffix(b"/").unwrap_or(root);
+    if !cfg!(unix) || root.is_empty() || root.ends_with(b"/") {
+        return None;
+    }
+    let rest = path.strip_prefix(root)?.strip_prefix(b"/")?;
+    let odd = |seg: &[u8]| seg.is_empty() || seg == b".";
+    (!rest.is_empty() && !rest.split(|&b| b == b'/').any(odd)).then_some(rest)
 }
 
 #[cfg(unix)]
@@ -329,5 +358,9 @@ mod tests {
         assert_eq!(p("./src/a.rs", None), "src/a.rs");
         assert_eq!(p("/abs/a.rs", None), "/abs/a.rs");
         assert_eq!(p("../x/a.rs", None), "../x/a.rs");
+        assert_eq!(p("repo/src//./a.rs", Some("repo")), "src/a.rs");
+        assert_eq!(p("./x/./a.rs", Some("./x")), "a.rs");
+        assert_eq!(p("/a.rs", Some("/")), "a.rs");
+        assert_eq!(p("repo2/a.rs", Some("repo")), "repo2/a.rs");
     }
 }

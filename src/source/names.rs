@@ -12,11 +12,17 @@ use crate::finding::{Finding, Provenance, RelPath, redact};
 
 /// Keys in `name`, each hit's `offset` its byte offset in the name.
 pub fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
-    let (mut sc, mut hits) = (StreamScratch::default(), Vec::new());
+    scan_with(det, name, &mut StreamScratch::default())
+}
+
+/// [`scan`] with scratch space reused from name to name (a walk meets thousands).
+pub fn scan_with(det: &Detector, name: &[u8], sc: &mut StreamScratch) -> Vec<Hit> {
+    let mut hits = Vec::new();
     if name.is_empty() {
         return hits;
     }
-    scan_bytes(det, name, &mut sc, &mut hits);
+    scan_bytes(det, name, sc, &mut hits);
+    sc.notices.clear(); // a name is not a container: nothing of one is noticed
     // A name is not a container: only hits in the plain bytes of the name count.
     hits.retain(|h| h.entry.is_none());
     hits

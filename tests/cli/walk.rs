@@ -33,6 +33,30 @@ fn hidden_files_in_git_dir_out_gitignore_honoured() {
 }
 
 #[test]
+fn ignore_rules_outside_a_repository_only_from_dot_ignore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rng = Rng::new(45);
+    // No repository: `.gitignore` is not read (as by git), nothing is left out.
+    write(d, "plain/.gitignore", "*.log\n");
+    write(d, "plain/debug.log", &format!("{}\n", rng.lfk()));
+    let (v, r) = scan_json(&d.join("plain"), &["dir", "."]);
+    assert_eq!(paths(&v), ["debug.log"], "{}", r.all());
+    assert!(v["summary"]["skipped"].get("ignored").is_none(), "{}", r.stdout);
+    // `.ignore` applies anywhere: counted, and a secret-prone file scanned anyway.
+    write(d, "dotignore/.ignore", "*.log\n*.env\n");
+    write(d, "dotignore/debug.log", &format!("{}\n", rng.lfk()));
+    write(d, "dotignore/sub/prod.env", &format!("{}\n", rng.lfk()));
+    let (v, r) = scan_json(&d.join("dotignore"), &["dir", "."]);
+    assert_eq!(paths(&v), ["sub/prod.env"], "{}", r.all());
+    assert_eq!(v["summary"]["skipped"]["ignored"], 1, "{}", r.stdout);
+    // Rules from above the scanned directory count too.
+    let (v, r) = scan_json(&d.join("dotignore/sub"), &["dir", "."]);
+    assert_eq!(paths(&v), ["prod.env"], "{}", r.all());
+    assert!(r.stderr.contains("scanned 1 ignored file"), "{}", r.stderr);
+}
+
+#[test]
 fn several_paths_are_relative_to_the_current_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(41);
