@@ -51,8 +51,8 @@ impl Entry {
 }
 
 /// The baseline file for `findings`: every identity once, sorted.
-pub fn render(findings: &[Finding]) -> String {
-    let entries: BTreeSet<Entry> = findings.iter().map(Entry::of).collect();
+pub fn render<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
+    let entries: BTreeSet<Entry> = findings.into_iter().map(Entry::of).collect();
     let file = File { version: VERSION, tool: "loftyscan".into(), findings: entries.into_iter().collect() };
     let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
     text.push('\n');
@@ -113,19 +113,14 @@ impl Baseline {
         Ok(Baseline { entries, matched: BTreeSet::new() })
     }
 
-    /// Split findings into (new, baselined).
-    pub fn apply(&mut self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
-        let (mut new, mut old) = (Vec::new(), Vec::new());
-        for f in findings {
-            let key = Entry::of(&f).key();
-            if self.entries.contains_key(&key) {
-                self.matched.insert(key);
-                old.push(f);
-            } else {
-                new.push(f);
-            }
+    /// Whether the baseline lists `f` (remembered: the entry is not stale).
+    pub fn lists(&mut self, f: &Finding) -> bool {
+        let key = Entry::of(f).key();
+        let listed = self.entries.contains_key(&key);
+        if listed {
+            self.matched.insert(key);
         }
-        (new, old)
+        listed
     }
 
     /// Entries that matched no finding: keys fixed (or moved to another path) since.

@@ -11,6 +11,62 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::detect::Detector;
+use crate::detect::stream::Hit;
+
+/// What a source gives for one hit: the detector's hit and its origin (path, provenance;
+/// whole-history git scans also the exposure). The finding stage ([`build`]) adds what
+/// no source needs to know: the rule's record, the level, the redaction and the hash.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub hit: Hit,
+    pub path: RelPath,
+    pub provenance: Provenance,
+    pub exposure: Option<Exposure>,
+}
+
+impl Found {
+    pub fn new(hit: Hit, path: RelPath, provenance: Provenance) -> Found {
+        Found { hit, path, provenance, exposure: None }
+    }
+}
+
+/// The finding stage: each hit with its origin becomes a [`Finding`]; `now` decides
+/// whether a token's `exp` has passed (an expired token is a warning).
+pub fn build(det: &Detector, found: Vec<Found>, now: i64) -> Vec<Finding> {
+    found.into_iter().map(|f| one(det, f, now)).collect()
+}
+
+fn one(det: &Detector, found: Found, now: i64) -> Finding {
+    let Found { hit, path, provenance, exposure } = found;
+    let rule = &det.rules[hit.rule];
+    let expired = hit.exp.map(|exp| exp <= now);
+    let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
+    let secret = hit.secret;
+    Finding {
+        rule: rule.info.clone(),
+        level,
+        redacted: redact(secret.expose(), rule.redact_prefix),
+        sha256: secret.sha256(),
+        location: Location {
+            path,
+            line: hit.line,
+            column: hit.column,
+            end_line: hit.end_line,
+            end_column: hit.end_column,
+        },
+        provenance,
+        secret,
+        expired,
+        expires_at: hit.exp,
+        allowed: hit.allowed,
+        encoding: hit.encoding,
+        entry: hit.entry,
+        in_name: hit.in_name,
+        exposure,
+    }
+}
+
 /// How serious a finding is; also each rule's default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -16,5 +16,6 @@ pub mod progress;
 pub mod report;
 pub mod revoke;
 pub mod source;
+pub mod suppress;
 pub mod trust_notes;
 pub mod verify;

@@ -21,6 +21,7 @@ use crate::detect::rules::Rule;
 use crate::finding::Finding;
 use crate::revoke::{Revocation, Status};
 use crate::source::Stats;
+use crate::suppress::Suppressed;
 
 /// What the scan covered, for the summary line and the JSON/SARIF properties.
 #[derive(Clone, Debug, Default)]
@@ -69,23 +70,6 @@ pub struct ScanInfo {
     pub settings: Vec<(String, String)>,
     /// The first warning lines (all are counted in `Summary::warnings`).
     pub warning_lines: Vec<String>,
-}
-
-/// Why a finding is not reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suppression {
-    /// An allow marker on its line (`loftyscan:allow`, `gitleaks:allow`, ...).
-    Marker,
-    /// A path the config file's allowlist names.
-    Path,
-    /// Listed in the `--baseline` file.
-    Baseline,
-}
-
-#[derive(Clone, Debug)]
-pub struct Suppressed {
-    pub finding: Finding,
-    pub why: Suppression,
 }
 
 pub struct Report<'a> {
@@ -163,16 +147,6 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
 }
 
 /// The hidden findings, each with why, sorted as the reported ones are.
-pub fn suppressed(marked: Vec<Finding>, by_path: Vec<Finding>, baselined: Vec<Finding>) -> Vec<Suppressed> {
-    let tag = |v: Vec<Finding>, why| v.into_iter().map(move |finding| Suppressed { finding, why });
-    let mut all: Vec<Suppressed> = tag(marked, Suppression::Marker)
-        .chain(tag(by_path, Suppression::Path))
-        .chain(tag(baselined, Suppression::Baseline))
-        .collect();
-    all.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    all
-}
-
 /// "expired DATE" or "expires DATE" for a token that carries `exp`.
 pub fn expiry(f: &Finding) -> Option<String> {
     let t = f.expires_at?;

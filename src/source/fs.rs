@@ -16,10 +16,10 @@ use std::sync::Mutex;
 use anyhow::{Context, Result, bail};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use super::{SkipReason, Stats, to_finding};
+use super::{SkipReason, Stats};
 use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
-use crate::finding::{Finding, Provenance, RelPath};
+use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
 use crate::report::text::human_bytes;
 
@@ -33,12 +33,7 @@ pub struct FsOptions {
 }
 
 /// Walk and scan; errors only for a path that does not exist (nothing scanned then).
-pub fn scan(
-    det: &Detector,
-    opts: &FsOptions,
-    now: i64,
-    progress: &Progress,
-) -> Result<(Vec<Finding>, Stats)> {
+pub fn scan(det: &Detector, opts: &FsOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
     for p in &opts.paths {
         std::fs::metadata(p).with_context(|| format!("cannot scan '{}'", p.display()))?;
     }
@@ -66,7 +61,7 @@ pub fn scan(
     let track = filters.then_some(&seen);
     let max_size = opts.max_size;
     let mut builder =
-        Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
+        Builder { det, root: root.as_deref(), progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
     if filters {
         let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -105,9 +100,8 @@ fn sweep_ignored(builder: &mut Builder, seen: &Seen) {
 struct Builder<'a> {
     det: &'a Detector,
     root: Option<&'a Path>,
-    now: i64,
     progress: &'a Progress,
-    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    shared: &'a Mutex<(Vec<Found>, Stats)>,
     seen: Option<&'a Mutex<Seen>>,
     max_size: Option<u64>,
 }
@@ -117,7 +111,6 @@ impl<'s> Builder<'s> {
         Visitor {
             det: self.det,
             root: self.root,
-            now: self.now,
             progress: self.progress,
             shared: self.shared,
             scratch: StreamScratch::default(),
@@ -141,12 +134,11 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
 struct Visitor<'a> {
     det: &'a Detector,
     root: Option<&'a Path>,
-    now: i64,
     progress: &'a Progress,
-    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    shared: &'a Mutex<(Vec<Found>, Stats)>,
     scratch: StreamScratch,
     hits: Vec<Hit>,
-    findings: Vec<Finding>,
+    findings: Vec<Found>,
     stats: Stats,
     /// Where to merge `seen` when the thread ends (only when ignore rules apply).
     seen_global: Option<&'a Mutex<Seen>>,
@@ -201,7 +193,7 @@ impl Visitor<'_> {
         }
         let shown = RelPath::new(super::names::redacted(self.det, &raw, &hits));
         let own = raw.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        let found = super::names::findings(self.det, hits, own, &shown, &Provenance::File, self.now);
+        let found = super::names::findings(hits, own, &shown, &Provenance::File);
         self.findings.extend(found);
         shown
     }
@@ -258,8 +250,7 @@ impl Visitor<'_> {
             &mut self.stats,
         );
         for hit in self.hits.drain(..) {
-            let f = to_finding(self.det, hit, shown.clone(), Provenance::File, self.now);
-            self.findings.push(f);
+            self.findings.push(Found::new(hit, shown.clone(), Provenance::File));
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Sources: where content comes from (files on disk, standard input, git objects).
 //!
-//! Each source reads content, hands it to the detector, and turns the [`Hit`]s into
-//! [`Finding`]s by adding what only it knows: the path and the provenance. It also
-//! counts what it scanned and what it skipped, so nothing is skipped silently.
+//! Each source reads content, hands it to the detector, and gives each hit with what only
+//! it knows (the path and the provenance) as a [`Found`]; the finding stage
+//! ([`crate::finding::build`]) makes the findings. It also counts what it scanned and what
+//! it skipped, so nothing is skipped silently.
 
 pub mod fs;
 pub mod git;
@@ -13,9 +14,9 @@ pub mod stdin;
 
 use std::collections::BTreeMap;
 
-use crate::detect::Detector;
-use crate::detect::stream::{Hit, Notice, NoticeKind};
-use crate::finding::{Finding, Level, Provenance, RelPath, redact};
+use crate::detect::stream::{Notice, NoticeKind};
+#[cfg(doc)]
+use crate::finding::Found;
 use crate::progress::Progress;
 
 /// Why something was not scanned. Every skip is counted in the summary.
@@ -99,36 +100,6 @@ impl Stats {
         for (k, v) in &other.skipped {
             *self.skipped.entry(*k).or_default() += v;
         }
-    }
-}
-
-/// A hit at `path` becomes a finding; `now` decides whether a token's `exp` has passed.
-pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenance, now: i64) -> Finding {
-    let rule = &det.rules[hit.rule];
-    let expired = hit.exp.map(|exp| exp <= now);
-    let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
-    let secret = hit.secret;
-    Finding {
-        rule: rule.info.clone(),
-        level,
-        redacted: redact(secret.expose(), rule.redact_prefix),
-        sha256: secret.sha256(),
-        location: crate::finding::Location {
-            path,
-            line: hit.line,
-            column: hit.column,
-            end_line: hit.end_line,
-            end_column: hit.end_column,
-        },
-        provenance,
-        secret,
-        expired,
-        expires_at: hit.exp,
-        allowed: hit.allowed,
-        encoding: hit.encoding,
-        entry: hit.entry,
-        in_name: hit.in_name,
-        exposure: None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
-use crate::finding::{Finding, Provenance, RelPath, redact};
+use crate::finding::{Finding, Found, Provenance, RelPath, redact};
 
 /// Keys in `name`, each hit's `offset` its byte offset in the name.
 pub fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
@@ -61,43 +61,32 @@ fn locate_len(name: &[u8], start: usize, h: &Hit) -> usize {
 /// Findings for the keys in a name: located at the (redacted) path itself, line 1, the
 /// key's column in the name. `from` is where this entry's own part of the name starts
 /// (hits before it belong to a parent directory, reported there).
-pub fn findings(
-    det: &Detector,
-    hits: Vec<Hit>,
-    from: usize,
-    path: &RelPath,
-    provenance: &Provenance,
-    now: i64,
-) -> Vec<Finding> {
+pub fn findings(hits: Vec<Hit>, from: usize, path: &RelPath, provenance: &Provenance) -> Vec<Found> {
     hits.into_iter()
         .filter(|h| h.offset as usize >= from)
-        .map(|h| {
-            let h = Hit { in_name: true, ..h };
-            super::to_finding(det, h, path.clone(), provenance.clone(), now)
-        })
+        .map(|h| Found::new(Hit { in_name: true, ..h }, path.clone(), provenance.clone()))
         .collect()
 }
 
-/// (rule id, secret, raw path): one finding per key and name.
-type NameKey = (String, Vec<u8>, Vec<u8>);
+/// (rule, secret, raw path): one finding per key and name.
+type NameKey = (usize, Vec<u8>, Vec<u8>);
 
 /// Git modes: keys in the paths a change adds are findings (at the commit that added the
-/// path, once per key and path), and every finding's path is redacted.
+/// path, once per key and path). Paths are redacted in the pipeline ([`redact_paths`]).
 pub fn in_git(
     det: &Detector,
-    now: i64,
-    found: &mut Vec<Finding>,
+    found: &mut Vec<Found>,
     added: impl Iterator<Item = (Vec<u8>, u32, Provenance)>,
 ) {
-    let mut best: std::collections::HashMap<NameKey, (u32, Finding)> = Default::default();
+    let mut best: std::collections::HashMap<NameKey, (u32, Found)> = Default::default();
     for (raw, order, prov) in added {
         let hits = scan(det, &raw);
         if hits.is_empty() {
             continue;
         }
         let shown = RelPath::new(redacted(det, &raw, &hits));
-        for f in findings(det, hits, 0, &shown, &prov, now) {
-            let key = (f.rule.id.clone(), f.secret.expose().to_vec(), raw.clone());
+        for f in findings(hits, 0, &shown, &prov) {
+            let key = (f.hit.rule, f.hit.secret.expose().to_vec(), raw.clone());
             match best.get(&key) {
                 Some((o, _)) if *o <= order => {}
                 _ => {
@@ -106,7 +95,6 @@ pub fn in_git(
             }
         }
     }
-    redact_paths(det, found);
     found.extend(best.into_values().map(|(_, f)| f));
 }
 
@@ -130,7 +118,7 @@ pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
 /// Whole history: keys in ref names (`refs/heads/lfk_sk_…`) are findings, located at the
 /// ref's (redacted) name, at the commit it points to.
 /// `keep` picks the refs (by full name) whose names are scanned (`--branch`: those named).
-pub fn refs(repo: &git2::Repository, det: &Detector, now: i64, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Finding> {
+pub fn refs(repo: &git2::Repository, det: &Detector, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Found> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out = Vec::new();
     for r in refs.flatten() {
@@ -147,7 +135,7 @@ pub fn refs(repo: &git2::Repository, det: &Detector, now: i64, keep: &dyn Fn(&[u
             Err(_) => continue,
         };
         let shown = RelPath::new(redacted(det, &raw, &hits));
-        out.extend(findings(det, hits, 0, &shown, &prov, now));
+        out.extend(findings(hits, 0, &shown, &prov));
     }
     out
 }

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Level, Provenance};
-use crate::report::{Report, Suppression, iso8601};
+use crate::report::{Report, iso8601};
+use crate::suppress::Suppression;
 
 /// A finding's status, the report's main filter. Closed set, in display order.
 ///
@@ -53,7 +54,7 @@ impl Status {
 /// Hidden findings keep their reason; a reported one is live unless its `exp` passed.
 pub fn status(f: &Finding, hidden: Option<Suppression>) -> Status {
     match hidden {
-        Some(Suppression::Marker | Suppression::Path) => Status::Allowlisted,
+        Some(Suppression::DisabledRule | Suppression::Marker | Suppression::Path) => Status::Allowlisted,
         Some(Suppression::Baseline) => Status::Baselined,
         None if f.expired == Some(true) => Status::Expired,
         None => Status::Live,

@@ -19,7 +19,7 @@ use super::order::Node;
 use super::pack::trees::Graph;
 use super::tree::Paths;
 use crate::detect::stream::Hit;
-use crate::finding::{Exposure, Finding};
+use crate::finding::{Exposure, Found};
 
 /// Tree visits and entries (a tree at a path, from one root) before the facts are cut short.
 pub const MAX_VISITS: u64 = 1 << 20;
@@ -103,7 +103,7 @@ pub fn annotate(
     commits: &[Node],
     paths: &mut Paths,
     hits: &HashMap<Oid, Vec<Hit>>,
-    findings: &mut [Finding],
+    findings: &mut [Found],
 ) {
     let tips = &Tips::read(repo, &ctx.packs);
     let mut budget = MAX_VISITS;
@@ -123,7 +123,8 @@ pub fn annotate(
     }
     let by_key = by_secret(&facts, hits, ctx, paths);
     for f in findings {
-        let key = (f.rule.id.as_str(), f.secret.expose(), f.location.path.as_bytes().to_vec());
+        let rule = ctx.det.rules[f.hit.rule].info.id.as_str();
+        let key = (rule, f.hit.secret.expose(), f.path.as_bytes().to_vec());
         let got = by_key.get(&key).cloned().unwrap_or_default();
         f.exposure = Some(Exposure {
             present_at_head: got.at_head,

@@ -28,10 +28,10 @@ use std::sync::Arc;
 use anyhow::Result;
 use git2::{Commit, Oid};
 
-use super::{Stats, to_finding};
+use super::Stats;
 use crate::detect::Detector;
 use crate::detect::stream::Hit;
-use crate::finding::{CommitInfo, Finding, Provenance, RelPath};
+use crate::finding::{CommitInfo, Found, Provenance, RelPath};
 use crate::progress::Progress;
 
 #[derive(Clone, Debug)]
@@ -75,7 +75,6 @@ pub struct Ctx<'a> {
     pub det: &'a Detector,
     /// The repository's packs, checked before libgit2 reads an object from them.
     pub packs: pack::single::PackReader,
-    pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
     /// How the repository was opened: worker threads reopen it the same way.
@@ -101,19 +100,14 @@ impl Ctx<'_> {
     }
 }
 
-pub fn scan(
-    det: &Detector,
-    opts: &GitOptions,
-    now: i64,
-    progress: &Progress,
-) -> Result<(Vec<Finding>, Stats)> {
+pub fn scan(det: &Detector, opts: &GitOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
     let (repo, spec) = open::open(opts.repo.as_deref())?;
     let packs = pack::single::PackReader::open(repo.path());
     let object_dirs = match &opts.mode {
         GitMode::PreReceive(_) => prereceive::quarantine(&repo)?,
         _ => Vec::new(),
     };
-    let ctx = Ctx { det, packs, now, opts, progress, spec: &spec, object_dirs: &object_dirs };
+    let ctx = Ctx { det, packs, opts, progress, spec: &spec, object_dirs: &object_dirs };
     match &opts.mode {
         GitMode::History => history::scan(&repo, &ctx),
         GitMode::Range(range) => changes::range(&repo, &ctx, range),
@@ -146,12 +140,11 @@ pub struct Occurrence {
 /// One finding per (rule, secret, path): the occurrence with the lowest `order`, then
 /// the first in the blob. A secret also found in an `old` blob is not new: left out.
 pub fn assemble(
-    ctx: &Ctx,
     hits: &HashMap<Oid, Vec<Hit>>,
     occurrences: &[Occurrence],
     paths: &tree::Paths,
     provenance: &dyn Fn(u32) -> Provenance,
-) -> Vec<Finding> {
+) -> Vec<Found> {
     let mut best: HashMap<(usize, &[u8], u32), (u32, &Hit)> = HashMap::new();
     for o in occurrences {
         let Some(blob_hits) = hits.get(&o.blob) else { continue };
@@ -169,7 +162,7 @@ pub fn assemble(
     best.into_iter()
         .map(|((_, _, path), (order, hit))| {
             let rel = RelPath::new(paths.path(path));
-            to_finding(ctx.det, hit.clone(), rel, provenance(order), ctx.now)
+            Found::new(hit.clone(), rel, provenance(order))
         })
         .collect()
 }

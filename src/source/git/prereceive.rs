@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use git2::{ObjectType, Odb, Oid, Repository};
 
 use super::{Ctx, changes, order};
-use crate::finding::Finding;
+use crate::finding::Found;
 use crate::prereceive::Push;
 use crate::prereceive::input::RefUpdate;
 use crate::source::Stats;
@@ -112,7 +112,7 @@ fn unquote(s: &str) -> Option<(String, &str)> {
 }
 
 /// Scan what `push` adds; records in `push` which update brought each scanned commit.
-pub fn scan(repo: &Repository, ctx: &Ctx, push: &Push) -> Result<(Vec<Finding>, Stats)> {
+pub fn scan(repo: &Repository, ctx: &Ctx, push: &Push) -> Result<(Vec<Found>, Stats)> {
     let (commits, introduced) = pushed(repo, &push.updates)?;
     crate::progress::trace(&format!("pre-receive: {} commits pushed", commits.len()));
     let by_id = introduced.into_iter().map(|(oid, i)| (oid.to_string(), i)).collect();
