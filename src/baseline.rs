@@ -12,8 +12,8 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::config::safe::{self, BASELINE_CAP};
 use crate::finding::Finding;
+use crate::safe::{self, BASELINE_CAP};
 
 const VERSION: u32 = 1;
 

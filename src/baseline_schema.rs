@@ -9,7 +9,7 @@
 use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
-use crate::config::safe::plain_key;
+use crate::safe::plain_key;
 
 const TOP: [&str; 3] = ["version", "tool", "findings"];
 const ENTRY: [&str; 4] = ["rule_id", "path", "secret_sha256", "redacted"];

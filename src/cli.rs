@@ -81,7 +81,7 @@ pub struct GitArgs {
     #[arg(long, value_name = "FILE", requires = "pre_receive")]
     pub audit_log: Option<PathBuf>,
     /// Blobs larger than this are skipped with a counted warning (e.g. 512K, 64M, 1G)
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = crate::config::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub max_blob_size: u64,
     /// Whole history: `pack` decodes every pack in pack order (fast), `odb` reads each
     /// reachable blob by id (also notices reachable objects that are missing)
@@ -153,7 +153,7 @@ pub struct Common {
     pub revoke_hook: Option<String>,
     /// Seconds a revoke hook may run before its process group is killed
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0,
-          value_parser = crate::config::parse_seconds)]
+          value_parser = parse_seconds)]
     pub revoke_timeout: f64,
     /// Show (redacted) what a revoke hook would receive, and call nothing (no hook needed)
     #[arg(long, global = true)]
@@ -177,7 +177,7 @@ pub struct Common {
     pub verify: bool,
     /// Seconds --verify may spend on one key (the request, a rate-limit wait, one retry)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0,
-          value_parser = crate::config::parse_seconds, requires = "verify")]
+          value_parser = parse_seconds, requires = "verify")]
     pub verify_timeout: f64,
     /// Report only the findings whose key the vendor confirmed live (needs --verify)
     #[arg(long, global = true, requires = "verify")]
@@ -218,4 +218,40 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
+}
+
+/// Seconds, more than 0 and at most a day (fractions allowed: `0.5`).
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
+        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
+        assert_eq!(super::parse_size("1000"), Ok(1000));
+        assert!(super::parse_size("lots").is_err());
+        assert!(super::parse_size("M").is_err());
+    }
 }

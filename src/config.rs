@@ -11,11 +11,11 @@ use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
+use crate::safe;
 use crate::source::git::{GitEngine, GitMode};
 use crate::verify::VerifyConfig;
 
 pub mod file;
-pub mod safe;
 pub mod trust;
 use file::PathAllowlist;
 
@@ -284,30 +284,6 @@ fn inside(path: &Path, dirs: &[&Path], what: &str) -> Result<()> {
     Ok(())
 }
 
-/// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (digits, mult) = match t.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
-        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
-        _ => (t, 1),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
-}
-
-/// Seconds, more than 0 and at most a day (fractions allowed: `0.5`).
-pub fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
-    }
-}
-
 /// Most worker threads `-j` gets: 4× the CPUs, at most 256 (more only costs memory and
 /// thread start-up, and thousands of threads fail to spawn).
 pub fn max_threads(cpus: usize) -> usize {
@@ -326,16 +302,4 @@ fn threads(asked: Option<u16>) -> usize {
         return max;
     }
     n
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes() {
-        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
-        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
-        assert_eq!(super::parse_size("1000"), Ok(1000));
-        assert!(super::parse_size("lots").is_err());
-        assert!(super::parse_size("M").is_err());
-    }
 }

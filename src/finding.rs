@@ -2,17 +2,16 @@
 //!
 //! Takes what the detector confirmed (rule, bytes, position) and what the source knows
 //! (path, commit); gives the record every report, the baseline and the revoke hook read.
-//! The raw secret lives only in [`Secret`], whose `Debug` is redacted; reports print
-//! [`Finding::redacted`] unless `--show-secrets`.
+//! The raw secret lives only in [`Secret`] (in [`crate::vocab`]), whose `Debug` is
+//! redacted; reports print [`Finding::redacted`] unless `--show-secrets`.
 
-use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::detect::Detector;
 use crate::detect::stream::Hit;
+pub use crate::vocab::{Level, RuleInfo, Secret, escape_bytes, escape_controls, hex, redact};
 
 /// What a source gives for one hit: the detector's hit and its origin (path, provenance;
 /// whole-history git scans also the exposure). The finding stage ([`build`]) adds what
@@ -67,76 +66,6 @@ fn one(det: &Detector, found: Found, now: i64) -> Finding {
     }
 }
 
-/// How serious a finding is; also each rule's default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Warning,
-    Error,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Warning => "warning",
-            Level::Error => "error",
-        }
-    }
-}
-
-/// What a report needs to know about a rule (shared by every finding of that rule).
-#[derive(Debug)]
-pub struct RuleInfo {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub help: String,
-    pub level: Level,
-    pub security_severity: f32,
-    /// Rules that hand live findings to the revoke hook (the two key families).
-    pub revocable: bool,
-}
-
-/// A raw secret. Never printed by `Debug`; only `--show-secrets` and the revoke hook's
-/// standard input ever see [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Secret(bytes)
-    }
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-    pub fn expose_str(&self) -> String {
-        String::from_utf8_lossy(&self.0).into_owned()
-    }
-    pub fn sha256(&self) -> [u8; 32] {
-        Sha256::digest(&self.0).into()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret(<{} bytes redacted>)", self.0.len())
-    }
-}
-
-/// `prefix…last4`: the first `keep` characters (a key's fixed prefix, a JWS header), an
-/// ellipsis, then the last four. Short secrets show less, never the whole.
-pub fn redact(secret: &[u8], keep: usize) -> String {
-    let text = String::from_utf8_lossy(secret);
-    let chars: Vec<char> = text.chars().collect();
-    let n = chars.len();
-    let tail = if n >= 16 { 4 } else { n / 4 };
-    let head = keep.min(n.saturating_sub(tail + 8));
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[n - tail..]);
-    out
-}
-
 /// A path relative to the scanned root, `/`-separated, as raw bytes (file names need not
 /// be UTF-8). Renderings for each output live beside it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -156,7 +85,7 @@ impl RelPath {
     /// For terminals and logs: control characters and invalid bytes escaped, so a name
     /// cannot break a line or inject escape sequences.
     pub fn escaped(&self) -> String {
-        crate::finding::escape_bytes(&self.0)
+        escape_bytes(&self.0)
     }
     /// For SARIF: a relative URI reference, every byte outside unreserved and `/` percent-encoded.
     pub fn uri(&self) -> String {
@@ -170,36 +99,6 @@ impl RelPath {
         }
         out
     }
-}
-
-/// Escape control characters and invalid UTF-8 (`\n`, `\x1b`, `\xff`).
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
-/// The last line of defence before a terminal, for messages whose parts were escaped
-/// already: control characters (escape sequences, bells, line breaks) escaped as
-/// [`escape_bytes`] does, everything else, backslashes included, left as it is.
-pub fn escape_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { escape_bytes(c.to_string().as_bytes()) } else { c.to_string() })
-        .collect()
 }
 
 /// Where in the file: 1-based line, 1-based columns in Unicode code points (SARIF
@@ -345,33 +244,9 @@ impl Finding {
 /// [`Finding::sort_key`]: path, entry, line, column, rule, commit time, commit id, secret hash.
 pub type SortKey<'a> = (&'a [u8], Option<&'a str>, u64, u64, &'a str, i64, &'a str, &'a [u8]);
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_prefix_and_last_four() {
-        let key = b"lfk_sk_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0";
-        assert_eq!(redact(key, 7), "lfk_sk_…s9t0");
-        let jws = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-        assert_eq!(redact(jws, 10), "eyJhbGciOi…DEFG");
-    }
-
-    #[test]
-    fn redaction_of_short_secrets_hides_most() {
-        assert_eq!(redact(b"abcdefgh", 7), "…gh");
-        assert_eq!(redact(b"", 7), "…");
-    }
-
-    #[test]
-    fn secret_debug_is_redacted() {
-        let s = Secret::new(b"lfk_sk_topsecret".to_vec());
-        assert!(!format!("{s:?}").contains("topsecret"));
-    }
 
     #[test]
     fn paths_render_safely() {

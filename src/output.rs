@@ -141,7 +141,7 @@ impl Output {
     /// Put the complete report in place.
     pub fn commit(&mut self) -> Result<()> {
         match self {
-            Output::Stdout(s) => crate::pipeline::ignore_broken_pipe(s.flush()),
+            Output::Stdout(s) => ignore_broken_pipe(s.flush()),
             Output::Atomic { w, tmp, dest, done } => {
                 let err = || format!("cannot write report to '{}'", shown(dest));
                 w.flush().with_context(err)?;
@@ -183,5 +183,13 @@ impl Drop for Output {
         if let Output::Atomic { tmp, done: false, .. } = self {
             let _ = std::fs::remove_file(tmp); // a failed scan leaves no partial report
         }
+    }
+}
+
+/// A closed pipe (`loftyscan dir . | head`) is not an error.
+pub fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }

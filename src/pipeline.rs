@@ -5,7 +5,7 @@
 //! The output file is opened (and so checked) before any scanning; findings are sorted
 //! so output does not depend on the thread schedule.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -23,13 +23,7 @@ use crate::source::git::GitMode;
 use crate::suppress::{self, Sorted, Suppressed, Suppression};
 use crate::verify;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Nothing at the --fail-on level.
-    Clean,
-    /// At least one reported finding at or above the --fail-on level.
-    Found,
-}
+pub use crate::vocab::Outcome;
 
 pub fn run(mut cfg: Config) -> Result<Outcome> {
     let start = Instant::now();
@@ -41,7 +35,11 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     let mut baseline_out = cfg.baseline_out.as_deref().map(|p| Output::open(Some(p))).transpose()?;
     let mut baseline = load_baseline(cfg.baseline.as_ref())?;
     if let Mode::Rules = cfg.mode {
-        ignore_broken_pipe(report::rules_list(&det.rules[..cfg.active_rules], cfg.format, &mut out))?;
+        crate::output::ignore_broken_pipe(report::rules_list(
+            &det.rules[..cfg.active_rules],
+            cfg.format,
+            &mut out,
+        ))?;
         out.commit()?;
         return Ok(Outcome::Clean);
     }
@@ -158,7 +156,7 @@ fn with_counts(summary: Summary, mut suppressed: Vec<Suppressed>) -> Summary {
 fn write_report(cfg: &Config, rep: &Report, mut out: Output) -> Result<()> {
     let push = matches!(cfg.mode, Mode::Git { mode: GitMode::PreReceive(_), .. });
     if !push || cfg.output.is_some() {
-        ignore_broken_pipe(report::write(cfg.format, rep, &mut out, cfg.color))
+        crate::output::ignore_broken_pipe(report::write(cfg.format, rep, &mut out, cfg.color))
             .context("cannot write the report")?;
     }
     out.commit()?;
@@ -227,12 +225,4 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
         Mode::Stdin { name } => source::stdin::scan(det, name, progress),
         Mode::Rules => unreachable!("listed before any scan"),
     })
-}
-
-/// A closed pipe (`loftyscan dir . | head`) is not an error.
-pub fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
-    match r {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
 pub struct Progress {
     enabled: bool,

@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid, Repository};
 use serde::Serialize;
 
 use super::file::{self, ConfigFile};
-use super::safe::{self, BASELINE_CAP, SETTINGS_CAP};
+use crate::safe::{self, BASELINE_CAP, SETTINGS_CAP};
 use crate::source::git::GitMode;
 use crate::source::git::pack::single::PackReader;
 

@@ -17,6 +17,8 @@ pub mod demo;
 pub mod encoded;
 mod examples;
 pub mod jws;
+pub mod limits;
+pub mod names;
 pub mod placeholder;
 pub mod prefilter;
 pub mod rules;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::jws::Sign;
 use super::placeholder::Placeholder;
 use super::stream::MAX_TOKEN;
-use crate::finding::{Level, RuleInfo};
+use crate::vocab::{Level, RuleInfo};
 
 /// The built-in rule files, embedded in the binary.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -120,9 +120,9 @@ pub struct Rule {
 
 /// Parse one rule file. `source` names it in errors; `builtin` marks the embedded files.
 pub fn parse(source: &str, text: &str, builtin: bool) -> Result<Vec<Rule>> {
-    let name = crate::finding::escape_bytes(source.as_bytes());
+    let name = crate::vocab::escape_bytes(source.as_bytes());
     let file: RuleFile = toml::from_str(text)
-        .map_err(|e| crate::config::safe::toml_error(&name, text, &e))
+        .map_err(|e| crate::safe::toml_error(&name, text, &e))
         .context("not a valid rule file")?;
     let mut out = Vec::with_capacity(file.rules.len());
     for (n, spec) in file.rules.into_iter().enumerate() {

@@ -15,12 +15,9 @@ use super::archive::{self, CAPS};
 use super::container;
 use super::encoded::Encoding;
 use super::{Detector, Match, Scratch};
-use crate::finding::Secret;
+use crate::vocab::Secret;
 
-/// The longest secret loftyscan reports (the JWS cap; see README "Limits").
-pub const MAX_TOKEN: usize = 16 * 1024;
-/// Context kept before and after a secret (Lofty signs, allow markers).
-pub const LOOK: usize = 4 * 1024;
+pub use super::limits::{LOOK, MAX_TOKEN};
 /// Bytes read per chunk.
 pub const CHUNK: usize = 8 * 1024 * 1024;
 

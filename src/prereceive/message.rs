@@ -102,7 +102,7 @@ pub fn audit_line(push: &Push, blocking: &[&Finding], repo: &Path, now: i64) -> 
     let (who, from) = &push.pusher;
     json!({
         "event": "loftyscan.bypass",
-        "time": crate::report::iso8601(now, 0),
+        "time": crate::vocab::iso8601(now, 0),
         "who": who,
         "who_from": from,
         "reason": push.options.reason,

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 
 use crate::finding::{Finding, Level};
-use crate::pipeline::Outcome;
+use crate::vocab::Outcome;
 use input::{PushOptions, RefUpdate};
 
 /// The server's settings (flags in the hook script).

@@ -22,6 +22,7 @@ use crate::finding::Finding;
 use crate::revoke::{Revocation, Status};
 use crate::source::Stats;
 use crate::suppress::Suppressed;
+pub(crate) use crate::vocab::iso8601;
 
 /// What the scan covered, for the summary line and the JSON/SARIF properties.
 #[derive(Clone, Debug, Default)]
@@ -202,46 +203,4 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
         )?;
     }
     Ok(())
-}
-
-/// ISO 8601 date-time for seconds since the epoch at a UTC offset in minutes.
-pub fn iso8601(secs: i64, offset_minutes: i32) -> String {
-    let local = secs.saturating_add(offset_minutes as i64 * 60);
-    let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let time = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
-    if offset_minutes == 0 {
-        return time + "Z";
-    }
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!("{time}{sign}{:02}:{:02}", off / 60, off % 60)
-}
-
-/// Gregorian (year, month, day) of a day count since 1970-01-01 (Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(iso8601(0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(1_700_000_000, 0), "2023-11-14T22:13:20Z");
-        assert_eq!(iso8601(4_102_444_800, 0), "2100-01-01T00:00:00Z");
-        assert_eq!(iso8601(951_782_400, 0), "2000-02-29T00:00:00Z");
-        assert_eq!(iso8601(1_700_000_000, 120), "2023-11-15T00:13:20+02:00");
-        assert_eq!(iso8601(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
-    }
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{Report, iso8601};
 use crate::finding::{Finding, Level, Provenance};
+use crate::vocab::human_bytes;
 
 const RESET: &str = "\x1b[0m";
 
@@ -168,15 +169,4 @@ pub fn summary_line(r: &Report) -> String {
         line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));
     }
     line
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }

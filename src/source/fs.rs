@@ -21,7 +21,7 @@ use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
 use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
 pub struct FsOptions {
     pub paths: Vec<PathBuf>,

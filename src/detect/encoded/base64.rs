@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::MAX_TOKEN;
+use crate::detect::limits::MAX_TOKEN;
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,

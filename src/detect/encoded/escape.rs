@@ -6,7 +6,7 @@
 //! byte remembers the offset of the escape it came from.
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::MAX_TOKEN;
+use crate::detect::limits::MAX_TOKEN;
 
 /// Anchors with every non-alphanumeric byte escaped (none if there is nothing to escape).
 pub fn anchors(anchor: &[u8]) -> Vec<Derived> {

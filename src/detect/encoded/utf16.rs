@@ -6,7 +6,7 @@
 //! to UTF-8, each decoded byte mapped to its code unit's offset.
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::{LOOK, MAX_TOKEN};
+use crate::detect::limits::{LOOK, MAX_TOKEN};
 
 /// The anchor as UTF-16LE and UTF-16BE code units (ASCII anchors only).
 pub fn anchors(anchor: &[u8]) -> Vec<Derived> {

@@ -7,8 +7,8 @@
 use crate::config::{Config, Mode};
 use crate::detect::rules::Rule;
 use crate::report::ScanInfo;
-use crate::report::text::human_bytes;
 use crate::source::git::GitMode;
+use crate::vocab::human_bytes;
 
 pub fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> ScanInfo {
     let mut settings: Vec<(String, String)> = Vec::new();

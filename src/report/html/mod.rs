@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use self::data::{Row, Status, esc, script_json};
 pub use self::info::scan_info;
 use super::Report;
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");

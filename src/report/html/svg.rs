@@ -28,7 +28,7 @@ pub fn timeline(rows: &[Row], rules: &[&str]) -> String {
     let mut months: BTreeMap<i64, BTreeMap<usize, u64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.status.reported()) {
         let Provenance::Git { commit } = &row.f.provenance else { continue };
-        let date = crate::report::iso8601(commit.time, commit.offset_minutes);
+        let date = crate::vocab::iso8601(commit.time, commit.offset_minutes);
         let (y, m) = (date[..4].parse::<i64>().unwrap_or(1970), date[5..7].parse::<i64>().unwrap_or(1));
         let rule = rules.iter().position(|r| *r == row.f.rule.id).unwrap_or(rules.len());
         *months.entry(y * 12 + m - 1).or_default().entry(rule).or_default() += 1;

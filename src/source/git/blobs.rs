@@ -22,8 +22,8 @@ use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
 use crate::guard;
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
 pub struct Scanned {
     pub hits: HashMap<Oid, Vec<Hit>>,

@@ -29,7 +29,7 @@ impl Limits {
 
     /// The `--since` bound as an RFC 3339 UTC time.
     pub fn since_utc(&self) -> Option<String> {
-        self.since.as_ref().map(|(secs, _)| crate::report::iso8601(*secs, 0))
+        self.since.as_ref().map(|(secs, _)| crate::vocab::iso8601(*secs, 0))
     }
 
     /// `commits since 2024-01-01T00:00:00Z (committer date), from main, v2` (escaped), if limited.

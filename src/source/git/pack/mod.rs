@@ -31,8 +31,8 @@ use super::caps::Budget;
 use super::tree::Paths;
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
 pub struct AllBlobs {
     pub hits: HashMap<Oid, Vec<Hit>>,

@@ -11,8 +11,8 @@ use git2::{ObjectType, Oid, Repository};
 use super::layout::Layout;
 use super::resolve::Pack;
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
 /// Objects built on one refused base that are kept to name a path; more are counted only.
 const MAX_BUILT_ON: usize = 4096;

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::finding::escape_bytes;
+use crate::vocab::escape_bytes;
 
 /// The largest config or rule file read (a team's real ones are a few KiB).
 pub const SETTINGS_CAP: u64 = 1 << 20;
