@@ -12,6 +12,7 @@ use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
 use crate::safe;
+use crate::source::git::open::Opened;
 use crate::source::git::{GitEngine, GitMode};
 use crate::verify::VerifyConfig;
 
@@ -73,6 +74,8 @@ pub struct Config {
     pub settings_from: Option<String>,
     /// Settings files the range (or the index) changes: reported in every format.
     pub settings_changes: Vec<trust::SettingsChange>,
+    /// `git`: the repository, opened once (settings, the root and the scan read it).
+    pub repo: Option<Opened>,
 }
 
 /// Where `--baseline` is read from.
@@ -88,16 +91,16 @@ pub enum BaselineSource {
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
     let mode = mode_of(cli.command)?;
-    let root = root_of(&mode)?;
-    let mut base = match &mode {
-        Mode::Git { repo, mode: gm, .. } => {
+    // The one place a repository is opened: settings, the root and the scan all read it.
+    let opened = match &mode {
+        Mode::Git { repo, .. } => Some(crate::source::git::open::open(repo.as_deref())?),
+        _ => None,
+    };
+    let root = root_of(&mode, opened.as_ref());
+    let mut base = match (&mode, &opened) {
+        (Mode::Git { mode: gm, .. }, Some(o)) => {
             let read_config = c.config.is_none() && !c.no_config;
-            trust::from_base(
-                &crate::source::git::open::open(repo.as_deref())?.0,
-                gm,
-                read_config,
-                c.baseline.as_deref(),
-            )?
+            trust::from_base(&o.repo, gm, read_config, c.baseline.as_deref())?
         }
         _ => None,
     };
@@ -183,6 +186,7 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         disabled,
         settings_from,
         settings_changes,
+        repo: opened,
     })
 }
 
@@ -221,11 +225,10 @@ fn mode_of(command: Command) -> Result<Mode> {
 
 /// The scanned root: the one directory scanned, the repository's work tree (its git
 /// directory when bare), else the current directory.
-fn root_of(mode: &Mode) -> Result<PathBuf> {
-    Ok(match mode {
-        Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
-        Mode::Git { repo, mode, .. } => {
-            let (r, _) = crate::source::git::open::open(repo.as_deref())?;
+fn root_of(mode: &Mode, opened: Option<&Opened>) -> PathBuf {
+    match (mode, opened) {
+        (Mode::Dir { paths, .. }, _) if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
+        (Mode::Git { mode, .. }, Some(Opened { repo: r, .. })) => {
             match mode {
                 // Server side: the git directory, never a work tree pushed content reaches.
                 GitMode::PreReceive(_) => r.path().to_path_buf(),
@@ -233,7 +236,7 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
             }
         }
         _ => PathBuf::from("."),
-    })
+    }
 }
 
 /// Move the rules the config file disables to the end and give their ids; an id no rule

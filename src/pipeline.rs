@@ -202,9 +202,9 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
             };
             source::fs::scan(det, &opts, progress)?
         }
-        Mode::Git { repo, mode, max_blob_size, engine, include_unreachable, limits } => {
+        Mode::Git { mode, max_blob_size, engine, include_unreachable, limits, .. } => {
+            let opened = cfg.repo.as_ref().context("the repository was opened with the config")?;
             let opts = source::git::GitOptions {
-                repo: repo.clone(),
                 mode: mode.clone(),
                 engine: *engine,
                 max_blob_size: *max_blob_size,
@@ -212,15 +212,7 @@ fn scan_source(cfg: &Config, det: &Detector, progress: &Progress) -> Result<(Vec
                 include_unreachable: *include_unreachable,
                 limits: limits.clone(),
             };
-            let (mut found, stats) = source::git::scan(det, &opts, progress)?;
-            if let source::git::GitMode::History = mode {
-                let repo = source::git::open::open(repo.as_deref())?.0;
-                let named = limits.names(&repo);
-                let keep =
-                    |name: &[u8]| limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
-                found.extend(source::names::refs(&repo, det, &keep));
-            }
-            (found, stats)
+            source::git::scan(det, opened, &opts, progress)?
         }
         Mode::Stdin { name } => source::stdin::scan(det, name, progress),
         Mode::Rules => unreachable!("listed before any scan"),

@@ -37,9 +37,14 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     }
     // A `--since` window reads few blobs: auto walks it object by object.
     let auto_pack = ctx.opts.limits.since.is_none();
+    let usable = pack::usable(repo) && ctx.spec.objects_in_git_dir();
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
-        GitEngine::Auto => auto_pack && pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Pack if !usable => anyhow::bail!(
+            "--git-engine pack cannot read this repository: its objects are not all in its own \
+             objects/ directory (alternates, GIT_OBJECT_DIRECTORY); use --git-engine auto or odb"
+        ),
+        GitEngine::Pack => true,
+        GitEngine::Auto => auto_pack && usable,
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
@@ -47,15 +52,7 @@ pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
 
 fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     // libgit2 only reads commits here (and refs): small pack windows keep memory down.
-    // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
-    #[allow(unsafe_code)]
-    unsafe {
-        let _ = git2::opts::set_mwindow_size(8 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
-        let _ = git2::opts::set_cache_max_size(16 << 20);
-        // Each commit is read once: cached ones would stay for the whole scan.
-        let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
-    }
+    super::open::tune(super::open::Tuning::CommitsOnly);
     let store = pack::Store::open(repo, ctx.opts.threads)?;
     let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));

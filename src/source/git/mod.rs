@@ -58,8 +58,6 @@ pub enum GitEngine {
 }
 
 pub struct GitOptions {
-    /// `[REPO]` as given; none: the repository the environment names (see [`open`]).
-    pub repo: Option<PathBuf>,
     pub mode: GitMode,
     pub engine: GitEngine,
     pub max_blob_size: u64,
@@ -100,19 +98,33 @@ impl Ctx<'_> {
     }
 }
 
-pub fn scan(det: &Detector, opts: &GitOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
-    let (repo, spec) = open::open(opts.repo.as_deref())?;
+/// Scan the repository `config` opened ([`open::open`]), in `opts.mode`.
+pub fn scan(
+    det: &Detector,
+    opened: &open::Opened,
+    opts: &GitOptions,
+    progress: &Progress,
+) -> Result<(Vec<Found>, Stats)> {
+    let open::Opened { repo, spec } = opened;
     let packs = pack::single::PackReader::open(repo.path());
     let object_dirs = match &opts.mode {
-        GitMode::PreReceive(_) => prereceive::quarantine(&repo)?,
+        GitMode::PreReceive(_) => prereceive::quarantine(repo)?,
         _ => Vec::new(),
     };
-    let ctx = Ctx { det, packs, opts, progress, spec: &spec, object_dirs: &object_dirs };
+    let ctx = Ctx { det, packs, opts, progress, spec, object_dirs: &object_dirs };
     match &opts.mode {
-        GitMode::History => history::scan(&repo, &ctx),
-        GitMode::Range(range) => changes::range(&repo, &ctx, range),
-        GitMode::Staged => changes::staged(&repo, &ctx),
-        GitMode::PreReceive(push) => prereceive::scan(&repo, &ctx, push),
+        GitMode::History => {
+            let (mut found, stats) = history::scan(repo, &ctx)?;
+            // Keys in ref names (of the refs `--branch` names, if given).
+            let named = opts.limits.names(repo);
+            let keep =
+                |name: &[u8]| opts.limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
+            found.extend(super::names::refs(repo, det, &keep));
+            Ok((found, stats))
+        }
+        GitMode::Range(range) => changes::range(repo, &ctx, range),
+        GitMode::Staged => changes::staged(repo, &ctx),
+        GitMode::PreReceive(push) => prereceive::scan(repo, &ctx, push),
     }
 }
 
