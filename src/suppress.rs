@@ -13,7 +13,7 @@ use crate::finding::Finding;
 /// Why a finding is not reported. Closed set, in the order the checks apply: the first
 /// that holds is the reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suppression {
+pub(crate) enum Suppression {
     /// Its rule is disabled by the config file (`disable = [...]`).
     DisabledRule,
     /// An allow marker on its line (`loftyscan:allow`, `gitleaks:allow`, ...).
@@ -25,13 +25,13 @@ pub enum Suppression {
 }
 
 #[derive(Clone, Debug)]
-pub struct Suppressed {
+pub(crate) struct Suppressed {
     pub finding: Finding,
     pub why: Suppression,
 }
 
 /// What hides findings in this run.
-pub struct Settings<'a> {
+pub(crate) struct Settings<'a> {
     /// Ids of the rules the config file disables.
     pub disabled: &'a [String],
     pub paths: &'a PathAllowlist,
@@ -40,30 +40,26 @@ pub struct Settings<'a> {
 }
 
 /// The stage's result; both lists keep the input's (report) order.
-pub struct Sorted {
+pub(crate) struct Sorted {
     pub reported: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
 }
 
 impl Sorted {
     /// The suppressed findings hidden for `why`.
-    pub fn by(&self, why: Suppression) -> impl Iterator<Item = &Finding> + Clone {
+    pub(crate) fn by(&self, why: Suppression) -> impl Iterator<Item = &Finding> + Clone {
         self.suppressed.iter().filter(move |s| s.why == why).map(|s| &s.finding)
-    }
-
-    pub fn count(&self, why: Suppression) -> u64 {
-        self.by(why).count() as u64
     }
 
     /// What `--baseline-out` lists: every finding the settings other than the baseline
     /// leave (the reported and the baselined).
-    pub fn baseline_candidates(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn baseline_candidates(&self) -> impl Iterator<Item = &Finding> {
         self.reported.iter().chain(self.by(Suppression::Baseline))
     }
 }
 
 /// Give each finding its [`Suppression`], if one holds.
-pub fn suppress(findings: Vec<Finding>, mut by: Settings) -> Sorted {
+pub(crate) fn suppress(findings: Vec<Finding>, mut by: Settings) -> Sorted {
     let mut sorted = Sorted { reported: Vec::new(), suppressed: Vec::new() };
     for finding in findings {
         let why = if by.disabled.contains(&finding.rule.id) {

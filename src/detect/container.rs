@@ -48,7 +48,13 @@ fn within(notices: &mut [stream::Notice], from: usize, entry: &str) {
 }
 
 /// Scan a container held in memory (a git blob). False if `data` is not one.
-pub fn bytes(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &mut Vec<Hit>) -> bool {
+pub(crate) fn bytes(
+    det: &Detector,
+    data: &[u8],
+    depth: usize,
+    sc: &mut StreamScratch,
+    out: &mut Vec<Hit>,
+) -> bool {
     match archive::sniff(data) {
         Some(Kind::Zip) if data.len() as u64 <= ZIP_IN_MEMORY => zip(det, data, depth, sc, out),
         Some(Kind::Gzip) => {
@@ -61,7 +67,7 @@ pub fn bytes(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, 
 
 /// Scan a container read from `r` (its first bytes already in `head`). Returns the bytes
 /// read from `r` and `head` together.
-pub fn reader(
+pub(crate) fn reader(
     det: &Detector,
     head: Vec<u8>,
     r: &mut dyn Read,

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Does `token`'s signature verify with any of `secrets`?
-pub fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
+pub(crate) fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
     if secrets.is_empty() {
         return false;
     }

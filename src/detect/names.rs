@@ -10,7 +10,7 @@ use super::stream::{Hit, StreamScratch, scan_bytes};
 use crate::vocab::redact;
 
 /// Keys in `name`, each hit's `offset` its byte offset in the name.
-pub fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
+pub(crate) fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
     let (mut sc, mut hits) = (StreamScratch::default(), Vec::new());
     if name.is_empty() {
         return hits;
@@ -22,7 +22,7 @@ pub fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
 }
 
 /// `name` with every hit's bytes replaced by its redacted form.
-pub fn redacted(det: &Detector, name: &[u8], hits: &[Hit]) -> Vec<u8> {
+pub(crate) fn redacted(det: &Detector, name: &[u8], hits: &[Hit]) -> Vec<u8> {
     let mut spans: Vec<(usize, usize, String)> = hits
         .iter()
         .map(|h| {

@@ -4,13 +4,13 @@
 //! and the rules; writes one format to a writer. Secrets appear only as `redacted` unless
 //! `show_secrets`. Output is deterministic: no timestamps, findings in sorted order.
 
-pub mod gitlab;
-pub mod html;
-pub mod json;
-pub mod sarif;
+pub(crate) mod gitlab;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod sarif;
 mod sarif_trust;
 mod sarif_uri;
-pub mod text;
+pub(crate) mod text;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -26,7 +26,7 @@ pub(crate) use crate::vocab::iso8601;
 
 /// What the scan covered, for the summary line and the JSON/SARIF properties.
 #[derive(Clone, Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub stats: Stats,
     /// Warnings printed on stderr (unreadable files, ...).
     pub warnings: u64,
@@ -62,7 +62,7 @@ pub struct Summary {
 
 /// The scan's target and settings, as the HTML report shows them.
 #[derive(Clone, Debug, Default)]
-pub struct ScanInfo {
+pub(crate) struct ScanInfo {
     /// The scanned root (repository, directory) as given.
     pub target: String,
     /// "whole history", "range A..B", "staged changes", "directory", "standard input".
@@ -73,7 +73,7 @@ pub struct ScanInfo {
     pub warning_lines: Vec<String>,
 }
 
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     pub findings: &'a [Finding],
     pub summary: &'a Summary,
     /// The active rules (not those the config disables).
@@ -90,14 +90,14 @@ pub struct Report<'a> {
 
 impl Report<'_> {
     /// The secret as this report may show it.
-    pub fn shown(&self, f: &Finding) -> String {
+    pub(crate) fn shown(&self, f: &Finding) -> String {
         if self.show_secrets { f.secret.expose_str() } else { f.redacted.clone() }
     }
 
     /// One fingerprint per finding, parallel to `findings`: the content identity (rule,
     /// path, secret hash; no line, no commit) and the occurrence of that identity in the
     /// file, so it is stable across runs and line moves.
-    pub fn fingerprints(&self) -> Vec<String> {
+    pub(crate) fn fingerprints(&self) -> Vec<String> {
         let mut seen: HashMap<String, u32> = HashMap::new();
         self.findings
             .iter()
@@ -111,33 +111,33 @@ impl Report<'_> {
     }
 
     /// The revoke hook's result for this finding's secret, if it ran for it.
-    pub fn revocation(&self, f: &Finding) -> Option<&Revocation> {
+    pub(crate) fn revocation(&self, f: &Finding) -> Option<&Revocation> {
         self.revocations.and_then(|m| m.get(&f.sha256))
     }
 
     /// Unique secrets by revocation status: (revoked, failed, skipped).
-    pub fn revocation_counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn revocation_counts(&self) -> (usize, usize, usize) {
         let all = self.revocations.into_iter().flat_map(|m| m.values());
         let n = |st: Status| all.clone().filter(|r| r.status == st).count();
         (n(Status::Revoked), n(Status::Failed), n(Status::Skipped))
     }
 
     /// What `--verify` found out about this finding's key, if it asked.
-    pub fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+    pub(crate) fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
         self.verifications.and_then(|m| crate::verify::of(m, f))
     }
 
     /// Unique keys by verification status: (live, invalid, unknown).
-    pub fn verification_counts(&self) -> Option<(usize, usize, usize)> {
+    pub(crate) fn verification_counts(&self) -> Option<(usize, usize, usize)> {
         self.verifications.map(crate::verify::counts)
     }
 
-    pub fn count(&self, level: crate::finding::Level) -> usize {
+    pub(crate) fn count(&self, level: crate::finding::Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
 }
 
-pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(crate) fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     match format {
         Format::Text => text::write(r, w, color),
         Format::Json => json::write(r, w),
@@ -149,14 +149,14 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
 
 /// The hidden findings, each with why, sorted as the reported ones are.
 /// "expired DATE" or "expires DATE" for a token that carries `exp`.
-pub fn expiry(f: &Finding) -> Option<String> {
+pub(crate) fn expiry(f: &Finding) -> Option<String> {
     let t = f.expires_at?;
     let verb = if f.expired == Some(true) { "expired" } else { "expires" };
     Some(format!("{verb} {}", iso8601(t, 0)))
 }
 
 /// `loftyscan rules`: the active rules, as a table (text) or JSON.
-pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
     if format == Format::Sarif {
         // A run with every rule described and no results (what code scanning would know).
         let summary = Summary::default();

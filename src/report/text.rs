@@ -9,7 +9,7 @@ use crate::vocab::human_bytes;
 
 const RESET: &str = "\x1b[0m";
 
-pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     let paint = |code: &str, s: &str| {
         if color { format!("\x1b[{code}m{s}{RESET}") } else { s.to_string() }
     };
@@ -96,7 +96,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn summary_line(r: &Report) -> String {
+pub(crate) fn summary_line(r: &Report) -> String {
     let s = r.summary;
     let (errors, warnings) = (r.count(Level::Error) as u64, r.count(Level::Warning) as u64);
     let scanned = match s.stats.commits {

@@ -23,7 +23,7 @@ use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
 use crate::vocab::human_bytes;
 
-pub struct FsOptions {
+pub(crate) struct FsOptions {
     pub paths: Vec<PathBuf>,
     pub no_ignore: bool,
     pub follow: bool,
@@ -33,7 +33,7 @@ pub struct FsOptions {
 }
 
 /// Walk and scan; errors only for a path that does not exist (nothing scanned then).
-pub fn scan(det: &Detector, opts: &FsOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
+pub(crate) fn scan(det: &Detector, opts: &FsOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
     for p in &opts.paths {
         std::fs::metadata(p).with_context(|| format!("cannot scan '{}'", p.display()))?;
     }
@@ -275,7 +275,7 @@ fn walk_error(err: &ignore::Error) -> String {
 
 /// The path as reported: relative to `root` when one directory is scanned, else as
 /// given; `./` prefixes dropped, `/`-separated.
-pub fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
+pub(crate) fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
     let rel = root.and_then(|r| path.strip_prefix(r).ok()).unwrap_or(path);
     let mut out = Vec::new();
     for comp in rel.components() {

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 
 /// What the sweep found: `ignored` entries left out, `scanned` of them scanned anyway.
 #[derive(Default, Debug, PartialEq, Eq)]
-pub struct Swept {
+pub(super) struct Swept {
     pub ignored: u64,
     pub scanned: u64,
 }
 
-pub fn sweep(seen: &HashSet<PathBuf>, dirs: &[PathBuf], scan: &mut dyn FnMut(&Path)) -> Swept {
+pub(super) fn sweep(seen: &HashSet<PathBuf>, dirs: &[PathBuf], scan: &mut dyn FnMut(&Path)) -> Swept {
     let mut out = Swept::default();
     let mut dirs = dirs.to_vec();
     dirs.sort(); // deterministic order of the scans and any warnings
@@ -47,7 +47,7 @@ pub fn sweep(seen: &HashSet<PathBuf>, dirs: &[PathBuf], scan: &mut dyn FnMut(&Pa
 }
 
 /// Names of files that hold secrets by their nature.
-pub fn secret_prone(name: &str) -> bool {
+pub(super) fn secret_prone(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == ".env"
         || n.starts_with(".env.")

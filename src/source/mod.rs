@@ -5,12 +5,12 @@
 //! ([`crate::finding::build`]) makes the findings. It also counts what it scanned and what
 //! it skipped, so nothing is skipped silently.
 
-pub mod fs;
+pub(crate) mod fs;
 pub mod git;
 mod ignored;
-pub mod names;
-pub mod pseudo;
-pub mod stdin;
+pub(crate) mod names;
+pub(crate) mod pseudo;
+pub(crate) mod stdin;
 
 use std::collections::BTreeMap;
 

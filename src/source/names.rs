@@ -9,12 +9,12 @@ use crate::detect::Detector;
 use crate::detect::stream::Hit;
 use crate::finding::{Finding, Found, Provenance, RelPath};
 
-pub use crate::detect::names::{redacted, scan};
+pub(crate) use crate::detect::names::{redacted, scan};
 
 /// Findings for the keys in a name: located at the (redacted) path itself, line 1, the
 /// key's column in the name. `from` is where this entry's own part of the name starts
 /// (hits before it belong to a parent directory, reported there).
-pub fn findings(hits: Vec<Hit>, from: usize, path: &RelPath, provenance: &Provenance) -> Vec<Found> {
+pub(crate) fn findings(hits: Vec<Hit>, from: usize, path: &RelPath, provenance: &Provenance) -> Vec<Found> {
     hits.into_iter()
         .filter(|h| h.offset as usize >= from)
         .map(|h| Found::new(Hit { in_name: true, ..h }, path.clone(), provenance.clone()))
@@ -26,7 +26,7 @@ type NameKey = (usize, Vec<u8>, Vec<u8>);
 
 /// Git modes: keys in the paths a change adds are findings (at the commit that added the
 /// path, once per key and path). Paths are redacted in the pipeline ([`redact_paths`]).
-pub fn in_git(
+pub(crate) fn in_git(
     det: &Detector,
     found: &mut Vec<Found>,
     added: impl Iterator<Item = (Vec<u8>, u32, Provenance)>,
@@ -52,7 +52,7 @@ pub fn in_git(
 }
 
 /// Redact the keys in every finding's path and container entry.
-pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
+pub(crate) fn redact_paths(det: &Detector, found: &mut [Finding]) {
     for f in found {
         let raw = f.location.path.as_bytes().to_vec();
         let hits = scan(det, &raw);
@@ -71,7 +71,7 @@ pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
 /// Whole history: keys in ref names (`refs/heads/lfk_sk_…`) are findings, located at the
 /// ref's (redacted) name, at the commit it points to.
 /// `keep` picks the refs (by full name) whose names are scanned (`--branch`: those named).
-pub fn refs(repo: &git2::Repository, det: &Detector, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Found> {
+pub(crate) fn refs(repo: &git2::Repository, det: &Detector, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Found> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out = Vec::new();
     for r in refs.flatten() {

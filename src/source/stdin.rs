@@ -9,7 +9,7 @@ use crate::detect::stream::{StreamScratch, scan_reader};
 use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
 
-pub fn scan(det: &Detector, name: &str, progress: &Progress) -> (Vec<Found>, Stats) {
+pub(crate) fn scan(det: &Detector, name: &str, progress: &Progress) -> (Vec<Found>, Stats) {
     let mut scratch = StreamScratch::default();
     let mut hits = Vec::new();
     let mut stats = Stats::default();

@@ -19,7 +19,7 @@ use crate::finding::{CommitInfo, Found, Provenance};
 use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
-pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Found>, Stats)> {
+pub(super) fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Found>, Stats)> {
     let (reached, _) = super::revs::range_walk(repo, &ctx.packs, spec)?;
     let commits = order::topo(repo, reached.commits.into_iter().map(Ok))?;
     let (findings, mut stats) = added(repo, ctx, &commits)?;
@@ -29,7 +29,7 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Found>, St
 
 /// What `commits` (parents before children) added, as `--range` reports it; also the
 /// pre-receive hook's scan of a push.
-pub fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(Vec<Found>, Stats)> {
+pub(super) fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(Vec<Found>, Stats)> {
     let (mut paths, mut walked) = (Paths::new(), Walked::default());
     let mut occurrences = Vec::new();
     let mut cut = false;
@@ -97,7 +97,7 @@ fn added_by(
 /// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
 /// database as staged (never the working tree). Works before the first commit. The index
 /// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
-pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
+pub(super) fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     let index = super::read_index(repo)?;
     let head_tree = match repo.head() {
         Ok(head) => {

@@ -24,13 +24,13 @@ use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
 /// A shallow clone's history stops at its grafted commits.
-pub const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
+pub(super) const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
      were not scanned (fetch it all: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
-pub const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
+pub(super) const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
      oldest commits scanned are compared with nothing, older ones are missing (fetch the \
      history: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
 
-pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
+pub(super) fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     trace("history: start");
     if repo.is_shallow() {
         ctx.progress.warn(SHALLOW_HISTORY);
@@ -330,7 +330,7 @@ fn tag_roots(repo: &Repository, ctx: &Ctx) -> Vec<TagRoot> {
 }
 
 /// One counted warning per commit (or tag) the commit walk could not read.
-pub fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
+pub(super) fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
     unreadable.sort();
     unreadable.dedup_by_key(|(o, _)| *o);
     for (oid, why) in unreadable {
@@ -431,7 +431,7 @@ fn finish(
 }
 
 /// Count (and warn about) what the walk could not follow.
-pub fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
+pub(super) fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
     for _ in &walked.submodules {
         stats.skip(SkipReason::Submodule);
     }

@@ -88,7 +88,7 @@ fn tip(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
 
 /// `--since`: `YYYY-MM-DD` (midnight UTC) or RFC 3339 (`2024-05-01T12:00:00Z`,
 /// `…+02:00`, fractions of a second ignored).
-pub fn parse_since(s: &str) -> Result<(i64, String), String> {
+pub(crate) fn parse_since(s: &str) -> Result<(i64, String), String> {
     let bad =
         || "not a date: use YYYY-MM-DD (midnight UTC) or RFC 3339 (e.g. 2024-05-01T12:00:00Z)".to_string();
     let b = s.as_bytes();

@@ -63,7 +63,7 @@ impl RepoSpec {
 /// environment names (`GIT_DIR`, else the current directory and its parents).
 /// Owner validation is off: loftyscan only reads objects and runs nothing a repository
 /// configures, and CI checkouts are often owned by another user.
-pub fn open(path: Option<&Path>) -> Result<Opened> {
+pub(crate) fn open(path: Option<&Path>) -> Result<Opened> {
     tune(Tuning::Scan);
     let from_env = || Repository::open_from_env().map_err(|e| e.message().to_string());
     let repo = match path {
@@ -83,7 +83,7 @@ pub fn open(path: Option<&Path>) -> Result<Opened> {
 
 /// Open the git directory `git_dir` itself, environment aside (what worker threads that
 /// read `objects/` directly use).
-pub fn open_git_dir(git_dir: &Path) -> Result<Repository> {
+pub(crate) fn open_git_dir(git_dir: &Path) -> Result<Repository> {
     Repository::open_ext(git_dir, RepositoryOpenFlags::NO_SEARCH, none())
         .map_err(|e| anyhow!("cannot open repository '{}' ({})", git_dir.display(), e.message()))
 }
@@ -109,7 +109,7 @@ fn none() -> &'static [&'static OsStr] {
 
 /// How libgit2 is tuned (its process-global options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tuning {
+pub(crate) enum Tuning {
     /// Every scan, before the repository is opened: owner validation off (see [`open`]);
     /// pack windows mapped 64 MiB at a time, at most 192 MiB mapped (libgit2's 64-bit
     /// default maps up to 8 GiB); decoded objects cached up to 64 MiB.
@@ -122,7 +122,7 @@ pub enum Tuning {
 
 /// Set libgit2's process-global options: the one place they are set.
 #[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
-pub fn tune(t: Tuning) {
+pub(crate) fn tune(t: Tuning) {
     let (window, mapped, cache) = match t {
         Tuning::Scan => (64 << 20, 192 << 20, 64 << 20),
         Tuning::CommitsOnly => (8 << 20, 32 << 20, 16 << 20),
