@@ -11,13 +11,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Find Trust Leads (lfk_sk_) and Lofty API keys in files, standard input and git history",
     after_help = "Exit status: 0 no live key found, 1 a finding at the --fail-on level, 2 error."
 )]
+/// The parsed command line: a subcommand and the flags every subcommand takes.
 pub struct Cli {
+    /// What to do: scan a directory, a repository or stdin, or print something.
     #[command(subcommand)]
     pub command: Command,
+    /// Flags every subcommand takes (`--format`, `-o`, `--rules`, ...).
     #[command(flatten)]
     pub common: Common,
 }
 
+/// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files on disk (hidden files included, .git/ left out, .gitignore honoured)
@@ -40,6 +44,7 @@ pub enum Command {
     Man,
 }
 
+/// `dir`'s arguments.
 #[derive(Args, Debug)]
 pub struct DirArgs {
     /// Files or directories to scan
@@ -56,6 +61,7 @@ pub struct DirArgs {
     pub max_target_megabytes: Option<u64>,
 }
 
+/// `git`'s arguments.
 #[derive(Args, Debug)]
 pub struct GitArgs {
     /// The repository, bare or not (or any directory inside it); default: the one git's
@@ -104,6 +110,7 @@ pub struct GitArgs {
     pub branches: Vec<String>,
 }
 
+/// `stdin`'s arguments.
 #[derive(Args, Debug)]
 pub struct StdinArgs {
     /// Name to report findings under
@@ -111,6 +118,7 @@ pub struct StdinArgs {
     pub name: String,
 }
 
+/// Flags every subcommand takes (`global = true`).
 #[derive(Args, Debug)]
 pub struct Common {
     /// Report format (default: text, or the config file's `format`)
@@ -195,11 +203,20 @@ fn parse_exit_code(s: &str) -> Result<u8, String> {
     }
 }
 
+// `help = None`: a variant's doc comment is for the code's reader; clap would show it in
+// --help, the man page and completions, which stay as they were.
+/// `--format`: the report format (also the config file's `format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Human-readable, with colours on a terminal.
+    #[value(help = None::<&str>)]
     Text,
+    /// loftyscan's JSON report.
+    #[value(help = None::<&str>)]
     Json,
+    /// SARIF 2.1.0.
+    #[value(help = None::<&str>)]
     Sarif,
     /// GitLab's secret-detection report (gl-secret-detection-report.json)
     Gitlab,
@@ -207,16 +224,28 @@ pub enum Format {
     Html,
 }
 
+/// `--fail-on`: the lowest level that makes the exit status 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
+    /// Only error-level findings fail the run.
+    #[value(help = None::<&str>)]
     Error,
+    /// Warning-level findings (expired tokens included) fail it too.
+    #[value(help = None::<&str>)]
     Warning,
 }
 
+/// `--color`: ANSI colours in the text report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// When standard output is a terminal and `NO_COLOR` is unset.
+    #[value(help = None::<&str>)]
     Auto,
+    /// Always, even into a file or pipe.
+    #[value(help = None::<&str>)]
     Always,
+    /// Never.
+    #[value(help = None::<&str>)]
     Never,
 }
 

@@ -20,50 +20,82 @@ pub mod file;
 pub mod trust;
 use file::PathAllowlist;
 
+/// What the command scans, resolved from its subcommand and flags.
 pub enum Mode {
+    /// `dir`: files and directories on disk.
     Dir {
+        /// Files or directories to scan (default `.`).
         paths: Vec<PathBuf>,
+        /// `--no-ignore`: also scan what `.gitignore`, `.ignore` and git's excludes leave out.
         no_ignore: bool,
+        /// `-L`/`--follow`: follow symbolic links.
         follow: bool,
+        /// `--max-target-megabytes` in bytes (MiB × 2^20): larger files are skipped, counted.
         max_size: Option<u64>,
     },
+    /// `git`: a repository's history, a commit range, the staged changes or a push.
     Git {
+        /// The repository (`--repo`); `None`: found from the current directory.
         repo: Option<PathBuf>,
+        /// Whole history, `--range`, `--staged` or `--pre-receive`.
         mode: GitMode,
+        /// `--max-blob-size` in bytes: larger blobs are skipped with a counted warning.
         max_blob_size: u64,
+        /// `--git-engine`: how a whole-history scan reads blobs.
         engine: GitEngine,
+        /// `--include-unreachable`: also scan blobs no ref reaches.
         include_unreachable: bool,
         /// `--since`/`--branch` (whole history only).
         limits: crate::source::git::limits::Limits,
     },
+    /// `stdin`: standard input, read to its end.
     Stdin {
+        /// The path findings are reported under (`--name`, default `stdin`).
         name: String,
     },
+    /// `rules`: list the active rules; nothing is scanned.
     Rules,
 }
 
+/// Everything a run needs, resolved once from the command line, the config file and the
+/// environment.
 pub struct Config {
+    /// What to scan.
     pub mode: Mode,
+    /// Report format: `--format`, else the config file's `format`, else text.
     pub format: Format,
+    /// `-o FILE`: where the report goes; `None`: standard output.
     pub output: Option<PathBuf>,
+    /// The built-in rules, then those of the config file and `--rules` (the first
+    /// [`Config::active_rules`] are active).
     pub rules: Vec<Rule>,
+    /// `--show-secrets`: reports print raw secrets instead of redacted ones.
     pub show_secrets: bool,
+    /// Worker threads: `-j N`, else the CPUs, at most [`max_threads`].
     pub threads: usize,
+    /// Progress on stderr (off under `--no-progress` or `-q`).
     pub progress: bool,
     /// `-q`: no summary line on stderr.
     pub quiet: bool,
+    /// The lowest level that makes the exit status 1 (`--fail-on`).
     pub fail_on: Level,
+    /// ANSI colours in the text report (`--color`; `auto`: standard output is a terminal and
+    /// `NO_COLOR` is unset).
     pub color: bool,
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
     pub now: i64,
+    /// `--revoke-hook`/`--revoke-dry-run`: the command live keys are handed to; `None`: no hook.
     pub revoke: Option<RevokeConfig>,
     /// `--verify`: where and how long to ask the vendors; `None`: no network, ever.
     pub verify: Option<VerifyConfig>,
     /// The scanned root: where paths are relative to, `.loftyscan.toml` is looked for and
     /// the revoke hook runs.
     pub root: PathBuf,
+    /// The config file's `allowlist.paths`: findings at matching paths are suppressed.
     pub allow_paths: PathAllowlist,
+    /// `--baseline`: known findings to suppress, and where they are read from.
     pub baseline: Option<BaselineSource>,
+    /// `--baseline-out FILE`: where to write a baseline of this run's findings.
     pub baseline_out: Option<PathBuf>,
     /// `rules[..active_rules]` are active; the rest are disabled by the config file (they
     /// still run, so what they would have reported is counted as suppressed).
@@ -83,11 +115,19 @@ pub enum BaselineSource {
     /// The file as given (not tracked in the repository, or not a change-based scan).
     File(PathBuf),
     /// A tracked baseline as it is in the trusted base.
-    Text { name: String, text: String },
+    Text {
+        /// The baseline's repository-relative path, naming it in messages.
+        name: String,
+        /// Its content in the base.
+        text: String,
+    },
     /// A tracked baseline the base does not have: it suppresses nothing.
     NotInBase,
 }
 
+/// Resolve the parsed command line into a [`Config`]: reads the config file (for
+/// `--range`/`--staged`, the trusted base's settings), parses the rule files, and opens a
+/// `git` scan's repository once.
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
     let mode = mode_of(cli.command)?;

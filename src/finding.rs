@@ -18,13 +18,18 @@ pub use crate::vocab::{Level, RuleInfo, Secret, escape_bytes, escape_controls, h
 /// no source needs to know: the rule's record, the level, the redaction and the hash.
 #[derive(Clone, Debug)]
 pub struct Found {
+    /// The detector's hit: rule, position, secret bytes.
     pub hit: Hit,
+    /// The path it was found at, relative to the scanned root.
     pub path: RelPath,
+    /// Where the content came from (file, stdin, index, commit, unreachable blob).
     pub provenance: Provenance,
+    /// Whole-history `git` only: where the secret still lives.
     pub exposure: Option<Exposure>,
 }
 
 impl Found {
+    /// A hit with its origin and no exposure.
     pub fn new(hit: Hit, path: RelPath, provenance: Provenance) -> Found {
         Found { hit, path, provenance, exposure: None }
     }
@@ -72,9 +77,11 @@ fn one(det: &Detector, found: Found, now: i64) -> Finding {
 pub struct RelPath(Vec<u8>);
 
 impl RelPath {
+    /// Wrap raw path bytes (already relative and `/`-separated).
     pub fn new(bytes: Vec<u8>) -> Self {
         RelPath(bytes)
     }
+    /// The raw bytes, as the source gave them.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -105,35 +112,48 @@ impl RelPath {
 /// `columnKind: unicodeCodePoints`), `end_column` one past the last character.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
+    /// The file (or, for stdin, the `--name`) it was found in.
     pub path: RelPath,
+    /// 1-based line where the secret starts.
     pub line: u64,
+    /// 1-based column where it starts, in Unicode code points.
     pub column: u64,
+    /// 1-based line where it ends.
     pub end_line: u64,
+    /// Column one past its last character, in Unicode code points.
     pub end_column: u64,
 }
 
 /// Commit metadata for a finding in `git` mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitInfo {
+    /// The commit id, 40 hex digits.
     pub id: String,
+    /// `Name <email>` as the commit records it; empty where only the id is known.
     pub author: String,
     /// Author date, seconds since the epoch, and the author's UTC offset in minutes.
     pub time: i64,
+    /// The author's UTC offset, in minutes (east positive).
     pub offset_minutes: i32,
 }
 
 /// Where the content came from (content and provenance kept apart, as Nosey Parker does).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Provenance {
+    /// A file on disk (`dir`).
     File,
+    /// Standard input (`stdin`).
     Stdin,
     /// In git's index (`git --staged`): about to be committed.
     Staged,
+    /// A blob in a commit (`git`: history or `--range`).
     Git {
+        /// The commit that added it at this path (shared by its findings).
         commit: Arc<CommitInfo>,
     },
     /// A blob no ref reaches (`git --include-unreachable`): its id is all that is known.
     Unreachable {
+        /// The blob id, 40 hex digits.
         blob: String,
     },
 }
@@ -145,26 +165,37 @@ pub struct Exposure {
     pub present_at_head: bool,
     /// Ref tips that hold it at this path: the first [`Exposure::MAX_REFS`] by name.
     pub refs: Vec<String>,
+    /// How many ref tips hold it at this path (all of them, not only those in `refs`).
     pub refs_count: u64,
     /// Commits (reachable from any ref) that hold it at this path.
     pub commits_count: u64,
 }
 
 impl Exposure {
+    /// Ref names kept in [`Exposure::refs`]; the rest are only counted.
     pub const MAX_REFS: usize = 20;
 }
 
+/// One secret at one place: what every report, the baseline and the revoke hook read.
 #[derive(Clone, Debug)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: Arc<RuleInfo>,
+    /// The rule's level, lowered to warning when the token has expired.
     pub level: Level,
+    /// Path, line and columns.
     pub location: Location,
+    /// Where the content came from.
     pub provenance: Provenance,
+    /// The raw secret; its `Debug` is redacted.
     pub secret: Secret,
+    /// The redacted form reports print (`prefix…last4`).
     pub redacted: String,
+    /// SHA-256 of the raw secret.
     pub sha256: [u8; 32],
     /// `Some` only where the token carries `exp`.
     pub expired: Option<bool>,
+    /// The token's `exp`, seconds since the epoch, where it carries one.
     pub expires_at: Option<i64>,
     /// On a line with an allow marker: counted, never reported or revoked.
     pub allowed: bool,
@@ -181,6 +212,7 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// [`Finding::sha256`] as 64 lowercase hex digits.
     pub fn sha256_hex(&self) -> String {
         hex(&self.sha256)
     }

@@ -25,6 +25,9 @@ use crate::verify;
 
 pub use crate::vocab::Outcome;
 
+/// The whole run: source → detect → finding → suppress → verify → revoke → report. Gives
+/// [`Outcome::Found`] when a reported finding is at or above `--fail-on`, else
+/// [`Outcome::Clean`] (a `--pre-receive` hook gives its verdict); an error is exit status 2.
 pub fn run(mut cfg: Config) -> Result<Outcome> {
     let start = Instant::now();
     let det = Detector::new(std::mem::take(&mut cfg.rules))?;

@@ -14,11 +14,14 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Reported, but does not fail the run unless `--fail-on warning`.
     Warning,
+    /// Fails the run (exit status 1) by default.
     Error,
 }
 
 impl Level {
+    /// The lowercase name reports print (`warning`, `error`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Warning => "warning",
@@ -30,11 +33,17 @@ impl Level {
 /// What a report needs to know about a rule (shared by every finding of that rule).
 #[derive(Debug)]
 pub struct RuleInfo {
+    /// Stable rule id (`lfk-secret-key`), used in baselines, SARIF and `disable`.
     pub id: String,
+    /// One-line name.
     pub title: String,
+    /// What the rule finds.
     pub description: String,
+    /// What to do about a finding (rotate, revoke, ...).
     pub help: String,
+    /// The level of its findings (an expired token's is lowered to warning).
     pub level: Level,
+    /// SARIF `security-severity`: above 0, at most 10.
     pub security_severity: f32,
     /// Rules that hand live findings to the revoke hook (the two key families).
     pub revocable: bool,
@@ -46,15 +55,19 @@ pub struct RuleInfo {
 pub struct Secret(Vec<u8>);
 
 impl Secret {
+    /// Wrap raw secret bytes.
     pub fn new(bytes: Vec<u8>) -> Self {
         Secret(bytes)
     }
+    /// The raw bytes: for `--show-secrets`, hashing and the revoke hook only.
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+    /// The raw secret as text, invalid UTF-8 as U+FFFD (same restrictions as [`Secret::expose`]).
     pub fn expose_str(&self) -> String {
         String::from_utf8_lossy(&self.0).into_owned()
     }
+    /// SHA-256 of the raw bytes.
     pub fn sha256(&self) -> [u8; 32] {
         Sha256::digest(&self.0).into()
     }
@@ -110,10 +123,12 @@ pub fn escape_controls(s: &str) -> String {
         .collect()
 }
 
+/// Lowercase hex, two digits per byte.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A size as people read it, in powers of 1024: `512 B`, `1.5 KiB`, `64.0 MiB`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::cli::Format;
 
+/// The config file's name, looked for in the scanned root.
 pub const FILE_NAME: &str = ".loftyscan.toml";
 
 #[derive(Deserialize, Default)]
@@ -36,10 +37,15 @@ struct RawAllowlist {
 
 /// A parsed config file.
 pub struct ConfigFile {
+    /// The file it was read from (rule paths and patterns are relative to its directory).
     pub source: PathBuf,
+    /// `rules`: extra rule files, joined to the config file's directory.
     pub rules: Vec<PathBuf>,
+    /// `disable`: ids of the rules to turn off.
     pub disable: Vec<String>,
+    /// `format`: the report format when `--format` is not given.
     pub format: Option<Format>,
+    /// `allowlist.paths`, compiled.
     pub allow_paths: PathAllowlist,
 }
 
@@ -47,6 +53,7 @@ pub struct ConfigFile {
 pub struct PathAllowlist(Option<Gitignore>);
 
 impl PathAllowlist {
+    /// An allowlist that matches no path.
     pub fn none() -> Self {
         PathAllowlist(None)
     }

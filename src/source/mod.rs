@@ -48,6 +48,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// What the summary prints for this reason.
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::NotRegular => "not a regular file",
@@ -62,6 +63,7 @@ impl SkipReason {
             SkipReason::NestedTooDeep => "container nested past the depth cap (not opened)",
         }
     }
+    /// The reason's key in the JSON summary's `skipped` (`snake_case`, stable).
     pub fn key(self) -> &'static str {
         match self {
             SkipReason::NotRegular => "not_regular",
@@ -81,16 +83,22 @@ impl SkipReason {
 /// What a source scanned. In git mode `files` counts unique blobs and `commits` is set.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
+    /// Files read (in git mode, unique blobs).
     pub files: u64,
+    /// Bytes read.
     pub bytes: u64,
+    /// `git` only: commits walked.
     pub commits: Option<u64>,
+    /// What was not scanned, counted by reason.
     pub skipped: BTreeMap<SkipReason, u64>,
 }
 
 impl Stats {
+    /// Count one skip for `why`.
     pub fn skip(&mut self, why: SkipReason) {
         *self.skipped.entry(why).or_default() += 1;
     }
+    /// Add another source's (or worker's) counts to these.
     pub fn merge(&mut self, other: &Stats) {
         self.files += other.files;
         self.bytes += other.bytes;
