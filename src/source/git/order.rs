@@ -23,7 +23,7 @@ pub struct Node {
 }
 
 /// `walk`: a revwalk, or any other list of commit ids.
-pub fn topo(
+pub(super) fn topo(
     repo: &Repository,
     walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
 ) -> Result<Vec<Node>> {
