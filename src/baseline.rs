@@ -12,8 +12,8 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::config::safe::{self, BASELINE_CAP};
 use crate::finding::Finding;
+use crate::safe::{self, BASELINE_CAP};
 
 const VERSION: u32 = 1;
 
@@ -28,7 +28,7 @@ struct File {
 /// One accepted finding.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub rule_id: String,
     pub path: String,
     pub secret_sha256: String,
@@ -51,8 +51,8 @@ impl Entry {
 }
 
 /// The baseline file for `findings`: every identity once, sorted.
-pub fn render(findings: &[Finding]) -> String {
-    let entries: BTreeSet<Entry> = findings.iter().map(Entry::of).collect();
+pub(crate) fn render<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
+    let entries: BTreeSet<Entry> = findings.into_iter().map(Entry::of).collect();
     let file = File { version: VERSION, tool: "loftyscan".into(), findings: entries.into_iter().collect() };
     let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
     text.push('\n');
@@ -75,27 +75,27 @@ fn not_a_baseline(name: &str, text: &str, e: &serde_json::Error) -> anyhow::Erro
 }
 
 /// A loaded baseline, remembering which entries matched.
-pub struct Baseline {
+pub(crate) struct Baseline {
     entries: BTreeMap<(String, String, String), Entry>,
     matched: BTreeSet<(String, String, String)>,
 }
 
 impl Baseline {
     /// Read the baseline at `path` (at most [`BASELINE_CAP`] bytes).
-    pub fn load(path: &Path) -> Result<Baseline> {
+    pub(crate) fn load(path: &Path) -> Result<Baseline> {
         let text = safe::read_capped(path, "baseline", BASELINE_CAP)?;
         Baseline::parse(&safe::shown(path), &text)
     }
 
     /// A baseline that lists nothing (a tracked baseline the trusted base does not have).
-    pub fn empty() -> Baseline {
+    pub(crate) fn empty() -> Baseline {
         Baseline { entries: BTreeMap::new(), matched: BTreeSet::new() }
     }
 
     /// Parse a baseline's text; `name` names it in errors, which never quote the text.
     /// A `redacted` field that does not look like a redaction (a raw key pasted in) is
     /// replaced by `…`, so the tool never echoes it.
-    pub fn parse(name: &str, text: &str) -> Result<Baseline> {
+    pub(crate) fn parse(name: &str, text: &str) -> Result<Baseline> {
         let file: File = serde_json::from_str(text).map_err(|e| not_a_baseline(name, text, &e))?;
         if file.version != VERSION {
             bail!("baseline '{name}' has version {}; this loftyscan reads version {VERSION}", file.version);
@@ -113,23 +113,18 @@ impl Baseline {
         Ok(Baseline { entries, matched: BTreeSet::new() })
     }
 
-    /// Split findings into (new, baselined).
-    pub fn apply(&mut self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
-        let (mut new, mut old) = (Vec::new(), Vec::new());
-        for f in findings {
-            let key = Entry::of(&f).key();
-            if self.entries.contains_key(&key) {
-                self.matched.insert(key);
-                old.push(f);
-            } else {
-                new.push(f);
-            }
+    /// Whether the baseline lists `f` (remembered: the entry is not stale).
+    pub(crate) fn lists(&mut self, f: &Finding) -> bool {
+        let key = Entry::of(f).key();
+        let listed = self.entries.contains_key(&key);
+        if listed {
+            self.matched.insert(key);
         }
-        (new, old)
+        listed
     }
 
     /// Entries that matched no finding: keys fixed (or moved to another path) since.
-    pub fn stale(&self) -> Vec<&Entry> {
+    pub(crate) fn stale(&self) -> Vec<&Entry> {
         self.entries.iter().filter(|(k, _)| !self.matched.contains(*k)).map(|(_, e)| e).collect()
     }
 }
@@ -141,7 +136,7 @@ fn looks_redacted(s: &str) -> bool {
 
 impl Entry {
     /// `rule path redacted`, escaped for a terminal.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         let e = |s: &str| crate::finding::escape_bytes(s.as_bytes());
         format!("{} {} {}", e(&self.rule_id), e(&self.path), e(&self.redacted))
     }

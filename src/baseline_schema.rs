@@ -9,13 +9,13 @@
 use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
-use crate::config::safe::plain_key;
+use crate::safe::plain_key;
 
 const TOP: [&str; 3] = ["version", "tool", "findings"];
 const ENTRY: [&str; 4] = ["rule_id", "path", "secret_sha256", "redacted"];
 
 /// `Ok` when `text` has a baseline's shape.
-pub fn check(name: &str, text: &str) -> Result<()> {
+pub(crate) fn check(name: &str, text: &str) -> Result<()> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let how = if e.is_eof() { "it ends early" } else { "a syntax error" };
         anyhow!("{name}:{}:{}: not valid JSON ({how})", e.line(), e.column())

@@ -11,13 +11,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Find Trust Leads (lfk_sk_) and Lofty API keys in files, standard input and git history",
     after_help = "Exit status: 0 no live key found, 1 a finding at the --fail-on level, 2 error."
 )]
+/// The parsed command line: a subcommand and the flags every subcommand takes.
 pub struct Cli {
+    /// What to do: scan a directory, a repository or stdin, or print something.
     #[command(subcommand)]
     pub command: Command,
+    /// Flags every subcommand takes (`--format`, `-o`, `--rules`, ...).
     #[command(flatten)]
     pub common: Common,
 }
 
+/// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files on disk (hidden files included, .git/ left out, .gitignore honoured)
@@ -40,6 +44,7 @@ pub enum Command {
     Man,
 }
 
+/// `dir`'s arguments.
 #[derive(Args, Debug)]
 pub struct DirArgs {
     /// Files or directories to scan
@@ -56,6 +61,7 @@ pub struct DirArgs {
     pub max_target_megabytes: Option<u64>,
 }
 
+/// `git`'s arguments.
 #[derive(Args, Debug)]
 pub struct GitArgs {
     /// The repository, bare or not (or any directory inside it); default: the one git's
@@ -81,7 +87,7 @@ pub struct GitArgs {
     #[arg(long, value_name = "FILE", requires = "pre_receive")]
     pub audit_log: Option<PathBuf>,
     /// Blobs larger than this are skipped with a counted warning (e.g. 512K, 64M, 1G)
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = crate::config::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub max_blob_size: u64,
     /// Whole history: `pack` decodes every pack in pack order (fast), `odb` reads each
     /// reachable blob by id (also notices reachable objects that are missing)
@@ -104,6 +110,7 @@ pub struct GitArgs {
     pub branches: Vec<String>,
 }
 
+/// `stdin`'s arguments.
 #[derive(Args, Debug)]
 pub struct StdinArgs {
     /// Name to report findings under
@@ -111,6 +118,7 @@ pub struct StdinArgs {
     pub name: String,
 }
 
+/// Flags every subcommand takes (`global = true`).
 #[derive(Args, Debug)]
 pub struct Common {
     /// Report format (default: text, or the config file's `format`)
@@ -153,7 +161,7 @@ pub struct Common {
     pub revoke_hook: Option<String>,
     /// Seconds a revoke hook may run before its process group is killed
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30.0,
-          value_parser = crate::config::parse_seconds)]
+          value_parser = parse_seconds)]
     pub revoke_timeout: f64,
     /// Show (redacted) what a revoke hook would receive, and call nothing (no hook needed)
     #[arg(long, global = true)]
@@ -177,7 +185,7 @@ pub struct Common {
     pub verify: bool,
     /// Seconds --verify may spend on one key (the request, a rate-limit wait, one retry)
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0,
-          value_parser = crate::config::parse_seconds, requires = "verify")]
+          value_parser = parse_seconds, requires = "verify")]
     pub verify_timeout: f64,
     /// Report only the findings whose key the vendor confirmed live (needs --verify)
     #[arg(long, global = true, requires = "verify")]
@@ -195,11 +203,20 @@ fn parse_exit_code(s: &str) -> Result<u8, String> {
     }
 }
 
+// `help = None`: a variant's doc comment is for the code's reader; clap would show it in
+// --help, the man page and completions, which stay as they were.
+/// `--format`: the report format (also the config file's `format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Human-readable, with colours on a terminal.
+    #[value(help = None::<&str>)]
     Text,
+    /// loftyscan's JSON report.
+    #[value(help = None::<&str>)]
     Json,
+    /// SARIF 2.1.0.
+    #[value(help = None::<&str>)]
     Sarif,
     /// GitLab's secret-detection report (gl-secret-detection-report.json)
     Gitlab,
@@ -207,15 +224,63 @@ pub enum Format {
     Html,
 }
 
+/// `--fail-on`: the lowest level that makes the exit status 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
+    /// Only error-level findings fail the run.
+    #[value(help = None::<&str>)]
     Error,
+    /// Warning-level findings (expired tokens included) fail it too.
+    #[value(help = None::<&str>)]
     Warning,
 }
 
+/// `--color`: ANSI colours in the text report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// When standard output is a terminal and `NO_COLOR` is unset.
+    #[value(help = None::<&str>)]
     Auto,
+    /// Always, even into a file or pipe.
+    #[value(help = None::<&str>)]
     Always,
+    /// Never.
+    #[value(help = None::<&str>)]
     Never,
+}
+
+/// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
+}
+
+/// Seconds, more than 0 and at most a day (fractions allowed: `0.5`).
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
+        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
+        assert_eq!(super::parse_size("1000"), Ok(1000));
+        assert!(super::parse_size("lots").is_err());
+        assert!(super::parse_size("M").is_err());
+    }
 }

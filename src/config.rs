@@ -11,58 +11,91 @@ use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
+use crate::safe;
+use crate::source::git::open::Opened;
 use crate::source::git::{GitEngine, GitMode};
 use crate::verify::VerifyConfig;
 
 pub mod file;
-pub mod safe;
 pub mod trust;
 use file::PathAllowlist;
 
+/// What the command scans, resolved from its subcommand and flags.
 pub enum Mode {
+    /// `dir`: files and directories on disk.
     Dir {
+        /// Files or directories to scan (default `.`).
         paths: Vec<PathBuf>,
+        /// `--no-ignore`: also scan what `.gitignore`, `.ignore` and git's excludes leave out.
         no_ignore: bool,
+        /// `-L`/`--follow`: follow symbolic links.
         follow: bool,
+        /// `--max-target-megabytes` in bytes (MiB × 2^20): larger files are skipped, counted.
         max_size: Option<u64>,
     },
+    /// `git`: a repository's history, a commit range, the staged changes or a push.
     Git {
+        /// The repository (`--repo`); `None`: found from the current directory.
         repo: Option<PathBuf>,
+        /// Whole history, `--range`, `--staged` or `--pre-receive`.
         mode: GitMode,
+        /// `--max-blob-size` in bytes: larger blobs are skipped with a counted warning.
         max_blob_size: u64,
+        /// `--git-engine`: how a whole-history scan reads blobs.
         engine: GitEngine,
+        /// `--include-unreachable`: also scan blobs no ref reaches.
         include_unreachable: bool,
         /// `--since`/`--branch` (whole history only).
         limits: crate::source::git::limits::Limits,
     },
+    /// `stdin`: standard input, read to its end.
     Stdin {
+        /// The path findings are reported under (`--name`, default `stdin`).
         name: String,
     },
+    /// `rules`: list the active rules; nothing is scanned.
     Rules,
 }
 
+/// Everything a run needs, resolved once from the command line, the config file and the
+/// environment.
 pub struct Config {
+    /// What to scan.
     pub mode: Mode,
+    /// Report format: `--format`, else the config file's `format`, else text.
     pub format: Format,
+    /// `-o FILE`: where the report goes; `None`: standard output.
     pub output: Option<PathBuf>,
+    /// The built-in rules, then those of the config file and `--rules` (the first
+    /// [`Config::active_rules`] are active).
     pub rules: Vec<Rule>,
+    /// `--show-secrets`: reports print raw secrets instead of redacted ones.
     pub show_secrets: bool,
+    /// Worker threads: `-j N`, else the CPUs, at most [`max_threads`].
     pub threads: usize,
+    /// Progress on stderr (off under `--no-progress` or `-q`).
     pub progress: bool,
     /// `-q`: no summary line on stderr.
     pub quiet: bool,
+    /// The lowest level that makes the exit status 1 (`--fail-on`).
     pub fail_on: Level,
+    /// ANSI colours in the text report (`--color`; `auto`: standard output is a terminal and
+    /// `NO_COLOR` is unset).
     pub color: bool,
     /// Seconds since the epoch, read once: a token's `exp` at or before it is expired.
     pub now: i64,
+    /// `--revoke-hook`/`--revoke-dry-run`: the command live keys are handed to; `None`: no hook.
     pub revoke: Option<RevokeConfig>,
     /// `--verify`: where and how long to ask the vendors; `None`: no network, ever.
     pub verify: Option<VerifyConfig>,
     /// The scanned root: where paths are relative to, `.loftyscan.toml` is looked for and
     /// the revoke hook runs.
     pub root: PathBuf,
+    /// The config file's `allowlist.paths`: findings at matching paths are suppressed.
     pub allow_paths: PathAllowlist,
+    /// `--baseline`: known findings to suppress, and where they are read from.
     pub baseline: Option<BaselineSource>,
+    /// `--baseline-out FILE`: where to write a baseline of this run's findings.
     pub baseline_out: Option<PathBuf>,
     /// `rules[..active_rules]` are active; the rest are disabled by the config file (they
     /// still run, so what they would have reported is counted as suppressed).
@@ -73,6 +106,8 @@ pub struct Config {
     pub settings_from: Option<String>,
     /// Settings files the range (or the index) changes: reported in every format.
     pub settings_changes: Vec<trust::SettingsChange>,
+    /// `git`: the repository, opened once (settings, the root and the scan read it).
+    pub repo: Option<Opened>,
 }
 
 /// Where `--baseline` is read from.
@@ -80,24 +115,32 @@ pub enum BaselineSource {
     /// The file as given (not tracked in the repository, or not a change-based scan).
     File(PathBuf),
     /// A tracked baseline as it is in the trusted base.
-    Text { name: String, text: String },
+    Text {
+        /// The baseline's repository-relative path, naming it in messages.
+        name: String,
+        /// Its content in the base.
+        text: String,
+    },
     /// A tracked baseline the base does not have: it suppresses nothing.
     NotInBase,
 }
 
+/// Resolve the parsed command line into a [`Config`]: reads the config file (for
+/// `--range`/`--staged`, the trusted base's settings), parses the rule files, and opens a
+/// `git` scan's repository once.
 pub fn resolve(cli: Cli) -> Result<Config> {
     let c = cli.common;
     let mode = mode_of(cli.command)?;
-    let root = root_of(&mode)?;
-    let mut base = match &mode {
-        Mode::Git { repo, mode: gm, .. } => {
+    // The one place a repository is opened: settings, the root and the scan all read it.
+    let opened = match &mode {
+        Mode::Git { repo, .. } => Some(crate::source::git::open::open(repo.as_deref())?),
+        _ => None,
+    };
+    let root = root_of(&mode, opened.as_ref());
+    let mut base = match (&mode, &opened) {
+        (Mode::Git { mode: gm, .. }, Some(o)) => {
             let read_config = c.config.is_none() && !c.no_config;
-            trust::from_base(
-                &crate::source::git::open::open(repo.as_deref())?.0,
-                gm,
-                read_config,
-                c.baseline.as_deref(),
-            )?
+            trust::from_base(&o.repo, gm, read_config, c.baseline.as_deref())?
         }
         _ => None,
     };
@@ -183,6 +226,7 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         disabled,
         settings_from,
         settings_changes,
+        repo: opened,
     })
 }
 
@@ -221,11 +265,10 @@ fn mode_of(command: Command) -> Result<Mode> {
 
 /// The scanned root: the one directory scanned, the repository's work tree (its git
 /// directory when bare), else the current directory.
-fn root_of(mode: &Mode) -> Result<PathBuf> {
-    Ok(match mode {
-        Mode::Dir { paths, .. } if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
-        Mode::Git { repo, mode, .. } => {
-            let (r, _) = crate::source::git::open::open(repo.as_deref())?;
+fn root_of(mode: &Mode, opened: Option<&Opened>) -> PathBuf {
+    match (mode, opened) {
+        (Mode::Dir { paths, .. }, _) if paths.len() == 1 && paths[0].is_dir() => paths[0].clone(),
+        (Mode::Git { mode, .. }, Some(Opened { repo: r, .. })) => {
             match mode {
                 // Server side: the git directory, never a work tree pushed content reaches.
                 GitMode::PreReceive(_) => r.path().to_path_buf(),
@@ -233,7 +276,7 @@ fn root_of(mode: &Mode) -> Result<PathBuf> {
             }
         }
         _ => PathBuf::from("."),
-    })
+    }
 }
 
 /// Move the rules the config file disables to the end and give their ids; an id no rule
@@ -284,30 +327,6 @@ fn inside(path: &Path, dirs: &[&Path], what: &str) -> Result<()> {
     Ok(())
 }
 
-/// A size with an optional K/M/G suffix (powers of 1024): `512K`, `64M`, `1G`, `1000`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (digits, mult) = match t.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&t[..i], 1u64 << 10),
-        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
-        _ => (t, 1),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("'{s}' is not a size (e.g. 512K, 64M, 1G)"))
-}
-
-/// Seconds, more than 0 and at most a day (fractions allowed: `0.5`).
-pub fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
-    }
-}
-
 /// Most worker threads `-j` gets: 4× the CPUs, at most 256 (more only costs memory and
 /// thread start-up, and thousands of threads fail to spawn).
 pub fn max_threads(cpus: usize) -> usize {
@@ -326,16 +345,4 @@ fn threads(asked: Option<u16>) -> usize {
         return max;
     }
     n
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes() {
-        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
-        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
-        assert_eq!(super::parse_size("1000"), Ok(1000));
-        assert!(super::parse_size("lots").is_err());
-        assert!(super::parse_size("M").is_err());
-    }
 }

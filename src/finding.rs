@@ -2,83 +2,73 @@
 //!
 //! Takes what the detector confirmed (rule, bytes, position) and what the source knows
 //! (path, commit); gives the record every report, the baseline and the revoke hook read.
-//! The raw secret lives only in [`Secret`], whose `Debug` is redacted; reports print
-//! [`Finding::redacted`] unless `--show-secrets`.
+//! The raw secret lives only in [`Secret`] (in [`crate::vocab`]), whose `Debug` is
+//! redacted; reports print [`Finding::redacted`] unless `--show-secrets`.
 
-use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// How serious a finding is; also each rule's default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Warning,
-    Error,
+use crate::detect::Detector;
+use crate::detect::stream::Hit;
+pub use crate::vocab::{Level, RuleInfo, Secret, escape_bytes, escape_controls, hex, redact};
+
+/// What a source gives for one hit: the detector's hit and its origin (path, provenance;
+/// whole-history git scans also the exposure). The finding stage ([`build`]) adds what
+/// no source needs to know: the rule's record, the level, the redaction and the hash.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The detector's hit: rule, position, secret bytes.
+    pub hit: Hit,
+    /// The path it was found at, relative to the scanned root.
+    pub path: RelPath,
+    /// Where the content came from (file, stdin, index, commit, unreachable blob).
+    pub provenance: Provenance,
+    /// Whole-history `git` only: where the secret still lives.
+    pub exposure: Option<Exposure>,
 }
 
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Warning => "warning",
-            Level::Error => "error",
-        }
-    }
-}
-
-/// What a report needs to know about a rule (shared by every finding of that rule).
-#[derive(Debug)]
-pub struct RuleInfo {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub help: String,
-    pub level: Level,
-    pub security_severity: f32,
-    /// Rules that hand live findings to the revoke hook (the two key families).
-    pub revocable: bool,
-}
-
-/// A raw secret. Never printed by `Debug`; only `--show-secrets` and the revoke hook's
-/// standard input ever see [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Secret(bytes)
-    }
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-    pub fn expose_str(&self) -> String {
-        String::from_utf8_lossy(&self.0).into_owned()
-    }
-    pub fn sha256(&self) -> [u8; 32] {
-        Sha256::digest(&self.0).into()
+impl Found {
+    /// A hit with its origin and no exposure.
+    pub fn new(hit: Hit, path: RelPath, provenance: Provenance) -> Found {
+        Found { hit, path, provenance, exposure: None }
     }
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret(<{} bytes redacted>)", self.0.len())
-    }
+/// The finding stage: each hit with its origin becomes a [`Finding`]; `now` decides
+/// whether a token's `exp` has passed (an expired token is a warning).
+pub fn build(det: &Detector, found: Vec<Found>, now: i64) -> Vec<Finding> {
+    found.into_iter().map(|f| one(det, f, now)).collect()
 }
 
-/// `prefix…last4`: the first `keep` characters (a key's fixed prefix, a JWS header), an
-/// ellipsis, then the last four. Short secrets show less, never the whole.
-pub fn redact(secret: &[u8], keep: usize) -> String {
-    let text = String::from_utf8_lossy(secret);
-    let chars: Vec<char> = text.chars().collect();
-    let n = chars.len();
-    let tail = if n >= 16 { 4 } else { n / 4 };
-    let head = keep.min(n.saturating_sub(tail + 8));
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[n - tail..]);
-    out
+fn one(det: &Detector, found: Found, now: i64) -> Finding {
+    let Found { hit, path, provenance, exposure } = found;
+    let rule = &det.rules[hit.rule];
+    let expired = hit.exp.map(|exp| exp <= now);
+    let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
+    let secret = hit.secret;
+    Finding {
+        rule: rule.info.clone(),
+        level,
+        redacted: redact(secret.expose(), rule.redact_prefix),
+        sha256: secret.sha256(),
+        location: Location {
+            path,
+            line: hit.line,
+            column: hit.column,
+            end_line: hit.end_line,
+            end_column: hit.end_column,
+        },
+        provenance,
+        secret,
+        expired,
+        expires_at: hit.exp,
+        allowed: hit.allowed,
+        encoding: hit.encoding,
+        entry: hit.entry,
+        in_name: hit.in_name,
+        exposure,
+    }
 }
 
 /// A path relative to the scanned root, `/`-separated, as raw bytes (file names need not
@@ -87,9 +77,11 @@ pub fn redact(secret: &[u8], keep: usize) -> String {
 pub struct RelPath(Vec<u8>);
 
 impl RelPath {
+    /// Wrap raw path bytes (already relative and `/`-separated).
     pub fn new(bytes: Vec<u8>) -> Self {
         RelPath(bytes)
     }
+    /// The raw bytes, as the source gave them.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -100,7 +92,7 @@ impl RelPath {
     /// For terminals and logs: control characters and invalid bytes escaped, so a name
     /// cannot break a line or inject escape sequences.
     pub fn escaped(&self) -> String {
-        crate::finding::escape_bytes(&self.0)
+        escape_bytes(&self.0)
     }
     /// For SARIF: a relative URI reference, every byte outside unreserved and `/` percent-encoded.
     pub fn uri(&self) -> String {
@@ -116,69 +108,52 @@ impl RelPath {
     }
 }
 
-/// Escape control characters and invalid UTF-8 (`\n`, `\x1b`, `\xff`).
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
-/// The last line of defence before a terminal, for messages whose parts were escaped
-/// already: control characters (escape sequences, bells, line breaks) escaped as
-/// [`escape_bytes`] does, everything else, backslashes included, left as it is.
-pub fn escape_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { escape_bytes(c.to_string().as_bytes()) } else { c.to_string() })
-        .collect()
-}
-
 /// Where in the file: 1-based line, 1-based columns in Unicode code points (SARIF
 /// `columnKind: unicodeCodePoints`), `end_column` one past the last character.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
+    /// The file (or, for stdin, the `--name`) it was found in.
     pub path: RelPath,
+    /// 1-based line where the secret starts.
     pub line: u64,
+    /// 1-based column where it starts, in Unicode code points.
     pub column: u64,
+    /// 1-based line where it ends.
     pub end_line: u64,
+    /// Column one past its last character, in Unicode code points.
     pub end_column: u64,
 }
 
 /// Commit metadata for a finding in `git` mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitInfo {
+    /// The commit id, 40 hex digits.
     pub id: String,
+    /// `Name <email>` as the commit records it; empty where only the id is known.
     pub author: String,
     /// Author date, seconds since the epoch, and the author's UTC offset in minutes.
     pub time: i64,
+    /// The author's UTC offset, in minutes (east positive).
     pub offset_minutes: i32,
 }
 
 /// Where the content came from (content and provenance kept apart, as Nosey Parker does).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Provenance {
+    /// A file on disk (`dir`).
     File,
+    /// Standard input (`stdin`).
     Stdin,
     /// In git's index (`git --staged`): about to be committed.
     Staged,
+    /// A blob in a commit (`git`: history or `--range`).
     Git {
+        /// The commit that added it at this path (shared by its findings).
         commit: Arc<CommitInfo>,
     },
     /// A blob no ref reaches (`git --include-unreachable`): its id is all that is known.
     Unreachable {
+        /// The blob id, 40 hex digits.
         blob: String,
     },
 }
@@ -190,26 +165,37 @@ pub struct Exposure {
     pub present_at_head: bool,
     /// Ref tips that hold it at this path: the first [`Exposure::MAX_REFS`] by name.
     pub refs: Vec<String>,
+    /// How many ref tips hold it at this path (all of them, not only those in `refs`).
     pub refs_count: u64,
     /// Commits (reachable from any ref) that hold it at this path.
     pub commits_count: u64,
 }
 
 impl Exposure {
+    /// Ref names kept in [`Exposure::refs`]; the rest are only counted.
     pub const MAX_REFS: usize = 20;
 }
 
+/// One secret at one place: what every report, the baseline and the revoke hook read.
 #[derive(Clone, Debug)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: Arc<RuleInfo>,
+    /// The rule's level, lowered to warning when the token has expired.
     pub level: Level,
+    /// Path, line and columns.
     pub location: Location,
+    /// Where the content came from.
     pub provenance: Provenance,
+    /// The raw secret; its `Debug` is redacted.
     pub secret: Secret,
+    /// The redacted form reports print (`prefix…last4`).
     pub redacted: String,
+    /// SHA-256 of the raw secret.
     pub sha256: [u8; 32],
     /// `Some` only where the token carries `exp`.
     pub expired: Option<bool>,
+    /// The token's `exp`, seconds since the epoch, where it carries one.
     pub expires_at: Option<i64>,
     /// On a line with an allow marker: counted, never reported or revoked.
     pub allowed: bool,
@@ -226,6 +212,7 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// [`Finding::sha256`] as 64 lowercase hex digits.
     pub fn sha256_hex(&self) -> String {
         hex(&self.sha256)
     }
@@ -289,33 +276,9 @@ impl Finding {
 /// [`Finding::sort_key`]: path, entry, line, column, rule, commit time, commit id, secret hash.
 pub type SortKey<'a> = (&'a [u8], Option<&'a str>, u64, u64, &'a str, i64, &'a str, &'a [u8]);
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_prefix_and_last_four() {
-        let key = b"lfk_sk_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0";
-        assert_eq!(redact(key, 7), "lfk_sk_…s9t0");
-        let jws = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-        assert_eq!(redact(jws, 10), "eyJhbGciOi…DEFG");
-    }
-
-    #[test]
-    fn redaction_of_short_secrets_hides_most() {
-        assert_eq!(redact(b"abcdefgh", 7), "…gh");
-        assert_eq!(redact(b"", 7), "…");
-    }
-
-    #[test]
-    fn secret_debug_is_redacted() {
-        let s = Secret::new(b"lfk_sk_topsecret".to_vec());
-        assert!(!format!("{s:?}").contains("topsecret"));
-    }
 
     #[test]
     fn paths_render_safely() {

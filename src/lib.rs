@@ -1,7 +1,9 @@
-//! loftyscan as a library: the stages the binary (`src/main.rs`) wires together, exposed
-//! for the fuzz targets in `fuzz/`. Not a stable API.
+//! loftyscan as a library: the stages the binary (`src/main.rs`) wires together. Public
+//! only what the binary (`cli`, `config`, `docs`, `guard`, `pipeline`, `finding`) and the
+//! fuzz targets in `fuzz/` (`detect`, `source::git`) use; the rest is `pub(crate)`. Not a
+//! stable API.
 
-pub mod baseline;
+pub(crate) mod baseline;
 mod baseline_schema;
 pub mod cli;
 pub mod config;
@@ -9,12 +11,15 @@ pub mod detect;
 pub mod docs;
 pub mod finding;
 pub mod guard;
-pub mod output;
+pub(crate) mod output;
 pub mod pipeline;
-pub mod prereceive;
-pub mod progress;
-pub mod report;
-pub mod revoke;
+pub(crate) mod prereceive;
+pub(crate) mod progress;
+pub(crate) mod report;
+pub(crate) mod revoke;
+pub(crate) mod safe;
 pub mod source;
-pub mod trust_notes;
-pub mod verify;
+pub(crate) mod suppress;
+pub(crate) mod trust_notes;
+pub(crate) mod verify;
+pub mod vocab;

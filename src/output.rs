@@ -23,13 +23,13 @@ use crate::finding::escape_bytes;
 const MAX_LINKS: usize = 40;
 
 /// A path for messages: escaped, so a name cannot inject terminal sequences.
-pub fn shown(p: &Path) -> String {
+pub(crate) fn shown(p: &Path) -> String {
     escape_bytes(p.as_os_str().as_encoded_bytes())
 }
 
 /// `-o` and `--baseline-out` naming the same file (by path, through links, or as the same
 /// existing inode) is a usage error: one would overwrite the other.
-pub fn check_distinct(output: Option<&Path>, baseline_out: Option<&Path>) -> Result<()> {
+pub(crate) fn check_distinct(output: Option<&Path>, baseline_out: Option<&Path>) -> Result<()> {
     let (Some(a), Some(b)) = (output, baseline_out) else { return Ok(()) };
     let same_inode = match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
@@ -72,7 +72,7 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 }
 
 /// Standard output, or a file's writer (see the module header).
-pub enum Output {
+pub(crate) enum Output {
     Stdout(io::StdoutLock<'static>),
     /// A temporary file beside the target, renamed over it at commit.
     Atomic {
@@ -90,7 +90,7 @@ pub enum Output {
 }
 
 impl Output {
-    pub fn open(path: Option<&Path>) -> Result<Self> {
+    pub(crate) fn open(path: Option<&Path>) -> Result<Self> {
         let Some(given) = path else {
             return Ok(Output::Stdout(io::stdout().lock()));
         };
@@ -139,9 +139,9 @@ impl Output {
     }
 
     /// Put the complete report in place.
-    pub fn commit(&mut self) -> Result<()> {
+    pub(crate) fn commit(&mut self) -> Result<()> {
         match self {
-            Output::Stdout(s) => crate::pipeline::ignore_broken_pipe(s.flush()),
+            Output::Stdout(s) => ignore_broken_pipe(s.flush()),
             Output::Atomic { w, tmp, dest, done } => {
                 let err = || format!("cannot write report to '{}'", shown(dest));
                 w.flush().with_context(err)?;
@@ -183,5 +183,13 @@ impl Drop for Output {
         if let Output::Atomic { tmp, done: false, .. } = self {
             let _ = std::fs::remove_file(tmp); // a failed scan leaves no partial report
         }
+    }
+}
+
+/// A closed pipe (`loftyscan dir . | head`) is not an error.
+pub(crate) fn ignore_broken_pipe(r: io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }

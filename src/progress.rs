@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
 pub struct Progress {
     enabled: bool,
@@ -26,7 +26,7 @@ pub struct Progress {
 }
 
 /// Warning lines kept for the HTML report (all are counted).
-pub const KEPT_WARNINGS: usize = 200;
+pub(crate) const KEPT_WARNINGS: usize = 200;
 
 impl Progress {
     /// Draws only when `enabled` and stderr is a terminal.
@@ -156,7 +156,7 @@ impl Drop for Progress {
 }
 
 /// `LOFTYSCAN_TRACE=1`: phase timings and peak RSS on stderr, for benchmarks and profiling.
-pub fn trace(phase: &str) {
+pub(crate) fn trace(phase: &str) {
     use std::sync::OnceLock;
     static START: OnceLock<Option<std::time::Instant>> = OnceLock::new();
     let start = START.get_or_init(|| std::env::var_os("LOFTYSCAN_TRACE").map(|_| std::time::Instant::now()));

@@ -38,14 +38,14 @@ pub struct RevokeConfig {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Revoked,
     Failed,
     Skipped,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Revoked => "revoked",
             Status::Failed => "failed",
@@ -55,19 +55,19 @@ impl Status {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Revocation {
+pub(crate) struct Revocation {
     pub status: Status,
     pub message: String,
 }
 
 /// Would the hook get this finding? Live keys of the revocable families only.
-pub fn wants(f: &Finding) -> bool {
+pub(crate) fn wants(f: &Finding) -> bool {
     f.rule.revocable && f.expired != Some(true) && !f.allowed
 }
 
 /// Run the hook once per unique live secret, in report order, never for a key `--verify`
 /// found invalid. Keyed by secret SHA-256.
-pub fn run(
+pub(crate) fn run(
     cfg: &RevokeConfig,
     findings: &[Finding],
     verified: Option<&Verifications>,

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::finding::Finding;
 use crate::progress::Progress;
 
-pub fn print(cfg: &Config, marked: &[Finding], progress: &Progress) {
+pub(crate) fn print(cfg: &Config, marked: &[Finding], progress: &Progress) {
     let from = cfg.settings_from.as_deref().unwrap_or("base");
     for c in &cfg.settings_changes {
         progress.warn(&format!(

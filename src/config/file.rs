@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::cli::Format;
 
+/// The config file's name, looked for in the scanned root.
 pub const FILE_NAME: &str = ".loftyscan.toml";
 
 #[derive(Deserialize, Default)]
@@ -36,10 +37,15 @@ struct RawAllowlist {
 
 /// A parsed config file.
 pub struct ConfigFile {
+    /// The file it was read from (rule paths and patterns are relative to its directory).
     pub source: PathBuf,
+    /// `rules`: extra rule files, joined to the config file's directory.
     pub rules: Vec<PathBuf>,
+    /// `disable`: ids of the rules to turn off.
     pub disable: Vec<String>,
+    /// `format`: the report format when `--format` is not given.
     pub format: Option<Format>,
+    /// `allowlist.paths`, compiled.
     pub allow_paths: PathAllowlist,
 }
 
@@ -47,6 +53,7 @@ pub struct ConfigFile {
 pub struct PathAllowlist(Option<Gitignore>);
 
 impl PathAllowlist {
+    /// An allowlist that matches no path.
     pub fn none() -> Self {
         PathAllowlist(None)
     }
@@ -59,18 +66,18 @@ impl PathAllowlist {
     }
 }
 
-/// Read and parse the config file at `path` (at most [`super::safe::SETTINGS_CAP`] bytes).
+/// Read and parse the config file at `path` (at most [`crate::safe::SETTINGS_CAP`] bytes).
 pub fn load(path: &Path) -> Result<ConfigFile> {
-    let text = super::safe::read_capped(path, "config", super::safe::SETTINGS_CAP)?;
+    let text = crate::safe::read_capped(path, "config", crate::safe::SETTINGS_CAP)?;
     parse(path, &text)
 }
 
 /// Parse a config file's text; `path` names it in errors and its directory is where its
 /// rule files and allowlist patterns are relative to. Errors never quote the text.
 pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
-    let name = super::safe::shown(path);
+    let name = crate::safe::shown(path);
     let raw: Raw = toml::from_str(text)
-        .map_err(|e| super::safe::toml_error(&name, text, &e))
+        .map_err(|e| crate::safe::toml_error(&name, text, &e))
         .context("not a valid loftyscan config")?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = GitignoreBuilder::new(dir);

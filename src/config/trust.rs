@@ -15,7 +15,7 @@ use git2::{ObjectType, Oid, Repository};
 use serde::Serialize;
 
 use super::file::{self, ConfigFile};
-use super::safe::{self, BASELINE_CAP, SETTINGS_CAP};
+use crate::safe::{self, BASELINE_CAP, SETTINGS_CAP};
 use crate::source::git::GitMode;
 use crate::source::git::pack::single::PackReader;
 
@@ -23,12 +23,16 @@ use crate::source::git::pack::single::PackReader;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// Not in the base, present after.
     Added,
+    /// In both, with different content or mode.
     Modified,
+    /// In the base, gone after.
     Deleted,
 }
 
 impl Change {
+    /// The lowercase name reports print (`added`, `modified`, `deleted`).
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Added => "added",
@@ -41,7 +45,9 @@ impl Change {
 /// A settings file (repository-relative path) the range or the index changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SettingsChange {
+    /// Repository-relative, `/`-separated.
     pub path: String,
+    /// What the range or the index did to it.
     pub change: Change,
 }
 
@@ -49,12 +55,15 @@ pub struct SettingsChange {
 pub struct BaseSettings {
     /// "base commit 1a2b3c4d5e6f" or "HEAD": where they were read.
     pub from: String,
+    /// The base's `.loftyscan.toml`, parsed; `None` when it has none or under
+    /// `--config`/`--no-config`.
     pub file: Option<ConfigFile>,
     /// `(name, text)` of each rule file the base config names.
     pub rules: Vec<(String, String)>,
     /// `Some` when `--baseline` names a tracked file: its text in the base (`None` inside:
     /// the base does not have it, so it suppresses nothing).
     pub baseline: Option<Option<(String, String)>>,
+    /// The settings files that differ between the base and the checked side, sorted by path.
     pub changes: Vec<SettingsChange>,
 }
 

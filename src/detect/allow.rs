@@ -11,7 +11,7 @@ use memchr::{memchr, memrchr};
 use super::stream::LOOK;
 
 /// Markers honoured, ours first.
-pub const MARKERS: &[&str] = &[
+pub(crate) const MARKERS: &[&str] = &[
     "loftyscan:allow",
     "gitleaks:allow",
     "pragma: allowlist secret",
@@ -20,7 +20,7 @@ pub const MARKERS: &[&str] = &[
 ];
 
 #[derive(Debug)]
-pub struct AllowMarkers(AhoCorasick);
+pub(crate) struct AllowMarkers(AhoCorasick);
 
 impl Default for AllowMarkers {
     fn default() -> Self {
@@ -29,12 +29,12 @@ impl Default for AllowMarkers {
 }
 
 impl AllowMarkers {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         AllowMarkers(AhoCorasick::new(MARKERS).expect("static markers compile"))
     }
 
     /// Does the line around `data[start..end]` carry a marker?
-    pub fn on_line(&self, data: &[u8], start: usize, end: usize) -> bool {
+    pub(crate) fn on_line(&self, data: &[u8], start: usize, end: usize) -> bool {
         let lo_bound = start.saturating_sub(LOOK);
         let lo = memrchr(b'\n', &data[lo_bound..start]).map_or(lo_bound, |i| lo_bound + i + 1);
         let hi_bound = data.len().min(end + LOOK);

@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 use flate2::{Decompress, FlushDecompress, Status};
 
 /// Limits on opening containers.
-pub struct Caps {
+pub(crate) struct Caps {
     pub depth: usize,
     /// Most bytes taken out of one container (all its entries).
     pub total: u64,
@@ -20,7 +20,7 @@ pub struct Caps {
     pub ratio: u64,
 }
 
-pub const CAPS: Caps = Caps { depth: 3, total: 256 << 20, ratio: 1000 };
+pub(crate) const CAPS: Caps = Caps { depth: 3, total: 256 << 20, ratio: 1000 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -28,7 +28,7 @@ pub enum Kind {
     Zip,
 }
 
-pub fn sniff(head: &[u8]) -> Option<Kind> {
+pub(crate) fn sniff(head: &[u8]) -> Option<Kind> {
     if head.starts_with(&[0x1f, 0x8b]) {
         Some(Kind::Gzip)
     } else if head.starts_with(b"PK\x03\x04") {
@@ -39,13 +39,13 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
 }
 
 /// The most a container of `compressed` bytes may expand to.
-pub fn budget(compressed: u64) -> u64 {
+pub(crate) fn budget(compressed: u64) -> u64 {
     CAPS.total.min(compressed.saturating_mul(CAPS.ratio).max(1 << 20))
 }
 
 /// One zip entry, from the central directory.
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: Vec<u8>,
     /// Declared uncompressed size.
     pub size: u64,
@@ -68,7 +68,7 @@ fn short() -> anyhow::Error {
 }
 
 /// The entries of a zip held in `data`.
-pub fn zip_entries(data: &[u8]) -> Result<Vec<Entry>> {
+pub(crate) fn zip_entries(data: &[u8]) -> Result<Vec<Entry>> {
     let tail_from = data.len().saturating_sub(65_557);
     let Some(eocd) =
         (tail_from..data.len().saturating_sub(21)).rev().find(|&i| data[i..].starts_with(b"PK\x05\x06"))
@@ -102,7 +102,7 @@ pub fn zip_entries(data: &[u8]) -> Result<Vec<Entry>> {
 
 /// An entry's bytes (callers check `e.size` against their budget first; the data must
 /// then match it, so a lying size cannot make more).
-pub fn zip_entry(data: &[u8], e: &Entry) -> Result<Vec<u8>> {
+pub(crate) fn zip_entry(data: &[u8], e: &Entry) -> Result<Vec<u8>> {
     if e.flags & 1 != 0 {
         bail!("encrypted entry");
     }

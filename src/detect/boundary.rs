@@ -11,7 +11,7 @@
 
 /// Does `data[..start]` end with an escape of a non-token character?
 /// `is_token` tells which characters continue the candidate's token.
-pub fn after_escape(data: &[u8], start: usize, is_token: fn(u8) -> bool) -> bool {
+pub(crate) fn after_escape(data: &[u8], start: usize, is_token: fn(u8) -> bool) -> bool {
     let before = &data[..start];
     let ok = |c: Option<u8>| c.is_some_and(|c| !is_token(c));
     if let [.., b'\\', c] = before
@@ -49,7 +49,7 @@ fn hex2(a: u8, b: u8) -> Option<u8> {
 }
 
 /// Word characters (`[A-Za-z0-9_]`): what `(?-u:\b)` in a rule pattern separates.
-pub fn is_word(b: u8) -> bool {
+pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 

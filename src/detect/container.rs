@@ -48,7 +48,13 @@ fn within(notices: &mut [stream::Notice], from: usize, entry: &str) {
 }
 
 /// Scan a container held in memory (a git blob). False if `data` is not one.
-pub fn bytes(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &mut Vec<Hit>) -> bool {
+pub(crate) fn bytes(
+    det: &Detector,
+    data: &[u8],
+    depth: usize,
+    sc: &mut StreamScratch,
+    out: &mut Vec<Hit>,
+) -> bool {
     match archive::sniff(data) {
         Some(Kind::Zip) if data.len() as u64 <= ZIP_IN_MEMORY => zip(det, data, depth, sc, out),
         Some(Kind::Gzip) => {
@@ -61,7 +67,7 @@ pub fn bytes(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, 
 
 /// Scan a container read from `r` (its first bytes already in `head`). Returns the bytes
 /// read from `r` and `head` together.
-pub fn reader(
+pub(crate) fn reader(
     det: &Detector,
     head: Vec<u8>,
     r: &mut dyn Read,
@@ -136,11 +142,11 @@ fn gzip(det: &Detector, input: impl Read, depth: usize, sc: &mut StreamScratch, 
     let res = stream::scan_reader_at(det, &mut capped, stream::CHUNK, depth + 1, &mut inner, &mut hits);
     let (hit_cap, produced) = (capped.hit, capped.produced);
     let raw = dec.header().and_then(|h| h.filename()).unwrap_or_default().to_vec();
-    let name_hits = crate::source::names::scan(det, &raw);
-    let name = String::from_utf8_lossy(&crate::source::names::redacted(det, &raw, &name_hits)).into_owned();
+    let name_hits = crate::detect::names::scan(det, &raw);
+    let name = String::from_utf8_lossy(&crate::detect::names::redacted(det, &raw, &name_hits)).into_owned();
     tag(name_hits.into_iter().map(|h| Hit { in_name: true, ..h }).collect(), &name, Encoding::Gzip, out);
     tag(hits, &name, Encoding::Gzip, out);
-    within(&mut inner.notices, 0, &crate::finding::escape_bytes(name.as_bytes()));
+    within(&mut inner.notices, 0, &crate::vocab::escape_bytes(name.as_bytes()));
     sc.notices.append(&mut inner.notices);
     if hit_cap {
         let msg =
@@ -166,9 +172,9 @@ fn zip(det: &Detector, data: &[u8], depth: usize, sc: &mut StreamScratch, out: &
     let mut left = archive::budget(data.len() as u64);
     let mut inner = StreamScratch::default();
     for e in entries.iter() {
-        let name_hits = crate::source::names::scan(det, &e.name);
-        let shown = crate::source::names::redacted(det, &e.name, &name_hits);
-        let name = crate::finding::escape_bytes(&shown);
+        let name_hits = crate::detect::names::scan(det, &e.name);
+        let shown = crate::detect::names::redacted(det, &e.name, &name_hits);
+        let name = crate::vocab::escape_bytes(&shown);
         let in_name: Vec<Hit> = name_hits.into_iter().map(|h| Hit { in_name: true, line: 1, ..h }).collect();
         tag(in_name, &name, Encoding::Zip, out);
         if e.name.ends_with(b"/") {

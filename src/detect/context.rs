@@ -8,7 +8,7 @@
 //! not a complete escape is kept as it is.
 
 /// `window` with its escapes decoded into `out` (cleared first).
-pub fn unescape(window: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn unescape(window: &[u8], out: &mut Vec<u8>) {
     out.clear();
     let mut i = 0;
     while i < window.len() {

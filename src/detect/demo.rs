@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 /// Published secrets with their HMAC pads already hashed (RFC 2104's inner and outer
 /// states per hash), so a check hashes only the token and one digest.
 #[derive(Clone)]
-pub struct Published {
+pub(crate) struct Published {
     secrets: Vec<Vec<u8>>,
     keyed: Vec<(Keyed<Sha256>, Keyed<Sha384>, Keyed<Sha512>)>,
 }
@@ -23,13 +23,13 @@ pub struct Published {
 type Keyed<D> = (D, D);
 
 impl Published {
-    pub fn new(secrets: Vec<Vec<u8>>) -> Self {
+    pub(crate) fn new(secrets: Vec<Vec<u8>>) -> Self {
         let keyed = secrets.iter().map(|k| (keyed(k, 64), keyed(k, 128), keyed(k, 128))).collect();
         Published { secrets, keyed }
     }
 
     /// Does `token`'s signature verify with any of the secrets?
-    pub fn signed(&self, token: &[u8]) -> bool {
+    pub(crate) fn signed(&self, token: &[u8]) -> bool {
         if self.secrets.is_empty() {
             return false;
         }
@@ -57,8 +57,10 @@ impl std::fmt::Debug for Published {
     }
 }
 
-/// Does `token`'s signature verify with any of `secrets`?
-pub fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
+/// Does `token`'s signature verify with any of `secrets`? (Tests; the detector keeps a
+/// [`Published`] built once.)
+#[cfg(test)]
+fn signed_with_published_secret(token: &[u8], secrets: &[Vec<u8>]) -> bool {
     Published::new(secrets.to_vec()).signed(token)
 }
 

@@ -22,6 +22,7 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
+/// Whether `b` is in the base64url alphabet (`A-Z a-z 0-9 - _`, no padding).
 pub fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
@@ -29,7 +30,9 @@ pub fn is_b64url(b: u8) -> bool {
 /// A `header.payload.signature` run: byte range in the buffer and the two dots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Candidate {
+    /// Byte offset of the token's first byte.
     pub start: usize,
+    /// Byte offset one past the token's last byte (trailing dots excluded).
     pub end: usize,
     dots: [usize; 2],
 }
@@ -82,6 +85,7 @@ struct Header<'a> {
 pub struct Jws {
     /// The decoded payload bytes (JSON) and its parse.
     pub payload_raw: Vec<u8>,
+    /// The payload's top-level JSON object.
     pub claims: Map<String, Value>,
     /// `exp`, seconds since the epoch, where the payload has a numeric one.
     pub exp: Option<i64>,
@@ -156,6 +160,7 @@ fn distinct_bytes(s: &[u8]) -> usize {
     seen.iter().filter(|&&x| x).count()
 }
 
+/// A rule's `[sign]` table as written in its TOML; [`Sign::compile`] checks and compiles it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignSpec {
@@ -207,6 +212,8 @@ fn regex(p: &str, what: &str) -> Result<Regex> {
 }
 
 impl Sign {
+    /// Compile the patterns of `spec`; an error names the bad field (`context_bytes` over
+    /// [`LOOK`], an invalid regular expression).
     pub fn compile(spec: SignSpec) -> Result<Self> {
         if spec.context_bytes > LOOK {
             bail!("sign.context_bytes must be at most {LOOK}");

@@ -8,23 +8,25 @@
 //! a bounded window is decoded and scanned again, and what it holds is reported at the
 //! encoded span with the decoded secret.
 
-pub mod allow;
-pub mod archive;
-pub mod boundary;
-pub mod container;
-pub mod context;
-pub mod demo;
-pub mod encoded;
+pub(crate) mod allow;
+pub(crate) mod archive;
+pub(crate) mod boundary;
+pub(crate) mod container;
+pub(crate) mod context;
+pub(crate) mod demo;
+pub(crate) mod encoded;
 mod examples;
 pub mod jws;
-pub mod placeholder;
-pub mod prefilter;
+pub(crate) mod limits;
+pub(crate) mod names;
+pub(crate) mod placeholder;
+pub(crate) mod prefilter;
 pub mod rules;
 pub mod stream;
 #[cfg(test)]
-pub mod testgen;
-pub mod token;
-pub mod words;
+pub(crate) mod testgen;
+pub(crate) mod token;
+pub(crate) mod words;
 
 use std::ops::Range;
 

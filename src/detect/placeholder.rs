@@ -128,7 +128,7 @@ fn parse_sha256(h: &str) -> Result<[u8; 32]> {
 }
 
 /// Shannon entropy in bits per byte.
-pub fn entropy(s: &[u8]) -> f64 {
+pub(crate) fn entropy(s: &[u8]) -> f64 {
     if s.is_empty() {
         return 0.0;
     }
@@ -149,7 +149,7 @@ pub fn entropy(s: &[u8]) -> f64 {
 
 /// Share of positions that continue a visible sequence: neighbours one apart (`abc`,
 /// `321`), or every other character counting up (`a1b2c3`).
-pub fn sequential_ratio(s: &[u8]) -> f64 {
+pub(crate) fn sequential_ratio(s: &[u8]) -> f64 {
     if s.len() < 3 {
         return 0.0;
     }
@@ -161,7 +161,7 @@ pub fn sequential_ratio(s: &[u8]) -> f64 {
 }
 
 /// Longest run of one repeated byte.
-pub fn longest_run(s: &[u8]) -> usize {
+pub(crate) fn longest_run(s: &[u8]) -> usize {
     let (mut best, mut cur) = (0, 0);
     for (i, &b) in s.iter().enumerate() {
         cur = if i > 0 && s[i - 1] == b { cur + 1 } else { 1 };
@@ -171,7 +171,7 @@ pub fn longest_run(s: &[u8]) -> usize {
 }
 
 /// Smallest period `p < len` with `s[i] == s[i + p]` everywhere (`deadbeefdeadbeef` → 8).
-pub fn period(s: &[u8]) -> Option<usize> {
+pub(crate) fn period(s: &[u8]) -> Option<usize> {
     (1..s.len()).find(|&p| s[p..].iter().zip(s).all(|(a, b)| a == b))
 }
 

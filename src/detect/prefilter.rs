@@ -24,7 +24,7 @@ use anyhow::Result;
 /// buckets well (a pattern's bucket follows its position). An anchor takes the longest
 /// trigger it contains. Tuned on ordinary source text and base64 (the `bench/gen_tree.py`
 /// tree); a unit test checks every built-in anchor has one.
-pub const PLAN: &[&str] = &[
+pub(crate) const PLAN: &[&str] = &[
     "SDRzSUFB",
     "V5S",
     "eyJ",
@@ -70,7 +70,7 @@ enum Engine {
 }
 
 #[derive(Debug)]
-pub struct Prefilter {
+pub(crate) struct Prefilter {
     engine: Engine,
     patterns: Vec<Vec<u8>>,
     triggers: Vec<Vec<u8>>,
@@ -79,7 +79,7 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    pub fn new(patterns: &[&str]) -> Result<Self> {
+    pub(crate) fn new(patterns: &[&str]) -> Result<Self> {
         let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
         let (triggers, stands_for) = triggers(&patterns);
         let mut cfg = packed::Config::new();
@@ -97,8 +97,9 @@ impl Prefilter {
         Ok(Prefilter { engine, patterns, triggers, stands_for })
     }
 
-    /// The literals the search looks for.
-    pub fn triggers(&self) -> &[Vec<u8>] {
+    /// The literals the search looks for (the tests check the plan).
+    #[cfg(test)]
+    pub(crate) fn triggers(&self) -> &[Vec<u8>] {
         &self.triggers
     }
 
@@ -112,7 +113,7 @@ impl Prefilter {
     /// `each(anchor index, start)` for every anchor occurrence starting in `range` and
     /// ending within `hay[..range.end]`, in position order (anchor index order at one
     /// position).
-    pub fn for_each(&self, hay: &[u8], range: Range<usize>, mut each: impl FnMut(usize, usize)) {
+    pub(crate) fn for_each(&self, hay: &[u8], range: Range<usize>, mut each: impl FnMut(usize, usize)) {
         let hay = &hay[..range.end];
         let mut found: Vec<(usize, usize)> = Vec::new();
         let mut at = range.start;

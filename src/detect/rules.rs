@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::jws::Sign;
 use super::placeholder::Placeholder;
 use super::stream::MAX_TOKEN;
-use crate::finding::{Level, RuleInfo};
+use crate::vocab::{Level, RuleInfo};
 
 /// The built-in rule files, embedded in the binary.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -100,29 +100,43 @@ fn default_redact_prefix() -> usize {
 /// A compiled rule.
 #[derive(Debug)]
 pub struct Rule {
+    /// What every finding of this rule shares (id, title, level, ...).
     pub info: Arc<RuleInfo>,
+    /// How a candidate is confirmed: a regex or a decoded JWS.
     pub kind: Kind,
+    /// Literal strings the prefilter looks for; every match starts at one.
     pub anchors: Vec<String>,
+    /// Longer literal starts (a JWS header's first bytes), to find the secret inside base64.
     pub long_anchors: Vec<String>,
+    /// The byte regex a [`Kind::Regex`] match must satisfy at an anchor.
     pub pattern: Option<Regex>,
+    /// Longest match, in bytes (default 256).
     pub max_len: usize,
+    /// Where two rules match the same bytes, the higher priority is kept (default 0).
     pub priority: i32,
+    /// The secret must start at a word boundary (an escape sequence's tail counts as one).
     pub word_start: bool,
+    /// Characters shown before the ellipsis in the redacted form (default 4).
     pub redact_prefix: usize,
+    /// Checks that reject documentation placeholders (`xxxx`, `your-key-here`).
     pub placeholder: Option<Placeholder>,
+    /// For [`Kind::Jws`]: what makes a JWS this vendor's key.
     pub sign: Option<Sign>,
+    /// Strings the rule must report (`--rules` files checked at start-up, built-ins by tests).
     pub examples: Vec<String>,
+    /// Strings the rule must not report (checked as `examples` are).
     pub negatives: Vec<String>,
     /// Where the rule came from (`rules/lfk.toml`, or the user's file).
     pub source: String,
+    /// Embedded in the binary (`rules/*.toml`), not read from a user's file.
     pub builtin: bool,
 }
 
 /// Parse one rule file. `source` names it in errors; `builtin` marks the embedded files.
 pub fn parse(source: &str, text: &str, builtin: bool) -> Result<Vec<Rule>> {
-    let name = crate::finding::escape_bytes(source.as_bytes());
+    let name = crate::vocab::escape_bytes(source.as_bytes());
     let file: RuleFile = toml::from_str(text)
-        .map_err(|e| crate::config::safe::toml_error(&name, text, &e))
+        .map_err(|e| crate::safe::toml_error(&name, text, &e))
         .context("not a valid rule file")?;
     let mut out = Vec::with_capacity(file.rules.len());
     for (n, spec) in file.rules.into_iter().enumerate() {

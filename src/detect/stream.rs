@@ -15,28 +15,33 @@ use super::archive::{self, CAPS};
 use super::container;
 use super::encoded::Encoding;
 use super::{Detector, Match, Scratch};
-use crate::finding::Secret;
+use crate::vocab::Secret;
 
-/// The longest secret loftyscan reports (the JWS cap; see README "Limits").
-pub const MAX_TOKEN: usize = 16 * 1024;
-/// Context kept before and after a secret (Lofty signs, allow markers).
-pub const LOOK: usize = 4 * 1024;
+pub use super::limits::{LOOK, MAX_TOKEN};
 /// Bytes read per chunk.
 pub const CHUNK: usize = 8 * 1024 * 1024;
 
 /// A match with its position in the whole input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
+    /// Index of the rule in [`Detector::rules`].
     pub rule: usize,
+    /// Byte offset in the whole input where the match starts.
     pub offset: u64,
+    /// 1-based line of the secret's first character.
     pub line: u64,
+    /// 1-based column of the first character, in Unicode code points.
     pub column: u64,
+    /// 1-based line of the secret's last character.
     pub end_line: u64,
+    /// Column one past the last character, in Unicode code points.
     pub end_column: u64,
     /// The secret's bytes (decoded, when it was found inside an encoding); `Debug` prints
     /// it redacted.
     pub secret: Secret,
+    /// A JWS's `exp` claim, seconds since the epoch, where it has a numeric one.
     pub exp: Option<i64>,
+    /// On a line with an allow marker: counted, never reported.
     pub allowed: bool,
     /// How the secret was hidden (base64, UTF-16, gzip, zip, ...), if it was.
     pub encoding: Option<Encoding>,
@@ -50,13 +55,18 @@ pub struct Hit {
 /// Something a scan could not fully do (a container limit hit, corrupt packed data).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
+    /// What kind of limit or damage.
     pub kind: NoticeKind,
+    /// What was not scanned and where, escaped and redacted: safe to print.
     pub message: String,
 }
 
+/// What a [`Notice`] is about; each kind is counted under its own skip reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoticeKind {
+    /// Part of a container past a zip-bomb limit.
     ArchiveLimit,
+    /// Corrupt or truncated compressed data (gzip, a zip or one of its entries).
     Corrupt,
     /// A zip or gzip inside [`CAPS`]`.depth` containers: not opened. Its message is the
     /// entry path to it (outermost first, joined with `!`; escaped and redacted), which
@@ -71,13 +81,16 @@ pub const RAW: usize = usize::MAX;
 /// notices of the last scans (the source reports and clears them).
 #[derive(Default)]
 pub struct StreamScratch {
+    /// The read buffer, reused across scans (one chunk plus the overlap).
     pub buf: Vec<u8>,
     det: Scratch,
     matches: Vec<Match>,
+    /// What the last scans could not fully do; the source reports and clears them.
     pub notices: Vec<Notice>,
 }
 
 impl StreamScratch {
+    /// Record a [`Notice`] of `kind` (`message` must already be escaped and redacted).
     pub fn notice(&mut self, kind: NoticeKind, message: String) {
         self.notices.push(Notice { kind, message });
     }

@@ -14,7 +14,7 @@ use super::boundary::{after_escape, is_word};
 use super::rules::Rule;
 
 /// The pattern around anchor hit `h`: a match containing `h`, starting in `own`.
-pub fn at_anchor(
+pub(crate) fn at_anchor(
     rule_idx: usize,
     rule: &Rule,
     data: &[u8],
@@ -48,7 +48,13 @@ pub fn at_anchor(
 }
 
 /// Rules with no anchors: every match whose start is in `own`.
-pub fn everywhere(rule_idx: usize, rule: &Rule, data: &[u8], own: &Range<usize>, out: &mut Vec<Match>) {
+pub(crate) fn everywhere(
+    rule_idx: usize,
+    rule: &Rule,
+    data: &[u8],
+    own: &Range<usize>,
+    out: &mut Vec<Match>,
+) {
     let re: &Regex = rule.pattern.as_ref().expect("regex rules have a pattern");
     let hay = &data[..data.len().min(own.end + rule.max_len)];
     let mut pos = own.start.saturating_sub(rule.max_len);

@@ -54,7 +54,7 @@ fn dict() -> &'static Dict {
 }
 
 /// Written as a person writes a word: all lower, all upper, or Capitalized.
-pub fn person_case(w: &[u8]) -> bool {
+pub(crate) fn person_case(w: &[u8]) -> bool {
     let rest = &w[1..];
     w.iter().all(u8::is_ascii_lowercase)
         || w.iter().all(u8::is_ascii_uppercase)
@@ -62,7 +62,7 @@ pub fn person_case(w: &[u8]) -> bool {
 }
 
 /// Share (0 to 1) of `body`'s bytes covered by dictionary words in a person's case.
-pub fn word_share(body: &[u8]) -> f64 {
+pub(crate) fn word_share(body: &[u8]) -> f64 {
     if body.is_empty() {
         return 0.0;
     }

@@ -13,20 +13,20 @@ use git2::Oid;
 
 /// At most this many ref updates in one push (a mirror of a large repository has tens of
 /// thousands of tags; anything past this is refused, not truncated).
-pub const MAX_LINES: usize = 100_000;
+pub(crate) const MAX_LINES: usize = 100_000;
 /// At most this many bytes in one input line (two 64-digit ids and a ref name).
-pub const MAX_LINE: usize = 4096;
+pub(crate) const MAX_LINE: usize = 4096;
 /// At most this many bytes of input in all.
-pub const MAX_INPUT: u64 = 32 << 20;
+pub(crate) const MAX_INPUT: u64 = 32 << 20;
 /// Push options looked at (git passes every one the client sent).
-pub const MAX_OPTIONS: usize = 100;
+pub(crate) const MAX_OPTIONS: usize = 100;
 /// Bytes of a push option's value kept (the bypass reason).
-pub const MAX_OPTION: usize = 200;
+pub(crate) const MAX_OPTION: usize = 200;
 
 /// The push option that asks to skip the scan (`git push -o loftyscan.skip`).
-pub const SKIP_OPTION: &str = "loftyscan.skip";
+pub(crate) const SKIP_OPTION: &str = "loftyscan.skip";
 /// The push option that records why (`-o 'loftyscan.reason=incident 42'`).
-pub const REASON_OPTION: &str = "loftyscan.reason=";
+pub(crate) const REASON_OPTION: &str = "loftyscan.reason=";
 
 /// One `<old> <new> <ref>` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl RefUpdate {
 }
 
 /// Read every update line from `input`, within the caps.
-pub fn read_updates(input: impl Read) -> Result<Vec<RefUpdate>> {
+pub(crate) fn read_updates(input: impl Read) -> Result<Vec<RefUpdate>> {
     let mut reader = std::io::BufReader::new(input.take(MAX_INPUT + 1));
     let (mut updates, mut line, mut total) = (Vec::new(), Vec::new(), 0u64);
     loop {
@@ -108,7 +108,7 @@ pub struct PushOptions {
 
 /// Push options from `GIT_PUSH_OPTION_COUNT` and `GIT_PUSH_OPTION_<i>` (git sets them only
 /// when `receive.advertisePushOptions` is on and the client sent some).
-pub fn push_options(env: &dyn Fn(&str) -> Option<String>) -> PushOptions {
+pub(crate) fn push_options(env: &dyn Fn(&str) -> Option<String>) -> PushOptions {
     let count = env("GIT_PUSH_OPTION_COUNT").and_then(|c| c.trim().parse::<usize>().ok()).unwrap_or(0);
     let mut out = PushOptions::default();
     for i in 0..count.min(MAX_OPTIONS) {
@@ -127,7 +127,7 @@ pub fn push_options(env: &dyn Fn(&str) -> Option<String>) -> PushOptions {
 /// (`GL_USERNAME`), Gitea/Forgejo (`GITEA_PUSHER_NAME`), GitHub Enterprise Server
 /// (`GITHUB_USER_LOGIN`), git-http-backend (`REMOTE_USER`), else the account the hook runs
 /// as (`USER`, `LOGNAME`: over ssh, the pusher's account on a plain git server), else its uid.
-pub fn pusher(env: &dyn Fn(&str) -> Option<String>) -> (String, &'static str) {
+pub(crate) fn pusher(env: &dyn Fn(&str) -> Option<String>) -> (String, &'static str) {
     const VARS: [&str; 6] =
         ["GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER_LOGIN", "REMOTE_USER", "USER", "LOGNAME"];
     for var in VARS {

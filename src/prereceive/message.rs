@@ -26,7 +26,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The message that rejects a push.
-pub fn rejection(push: &Push, blocking: &[&Finding]) -> String {
+pub(super) fn rejection(push: &Push, blocking: &[&Finding]) -> String {
     let mut out = format!(
         "loftyscan: push rejected: {} in the commits pushed\n",
         plural(blocking.len(), "secret", "secrets")
@@ -65,7 +65,7 @@ pub fn rejection(push: &Push, blocking: &[&Finding]) -> String {
 }
 
 /// The notice that a push was accepted by bypass.
-pub fn bypassed(push: &Push, blocking: usize) -> String {
+pub(super) fn bypassed(push: &Push, blocking: usize) -> String {
     let (who, from) = &push.pusher;
     format!(
         "loftyscan: bypass: push accepted with {} by `-o loftyscan.skip` from {who}{}; logged",
@@ -75,7 +75,7 @@ pub fn bypassed(push: &Push, blocking: usize) -> String {
 }
 
 /// The audit record of a bypass: who, when, which refs, the (redacted) findings.
-pub fn audit_line(push: &Push, blocking: &[&Finding], repo: &Path, now: i64) -> String {
+pub(super) fn audit_line(push: &Push, blocking: &[&Finding], repo: &Path, now: i64) -> String {
     let refs: Vec<_> = push
         .updates
         .iter()
@@ -102,7 +102,7 @@ pub fn audit_line(push: &Push, blocking: &[&Finding], repo: &Path, now: i64) -> 
     let (who, from) = &push.pusher;
     json!({
         "event": "loftyscan.bypass",
-        "time": crate::report::iso8601(now, 0),
+        "time": crate::vocab::iso8601(now, 0),
         "who": who,
         "who_from": from,
         "reason": push.options.reason,

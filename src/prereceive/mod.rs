@@ -9,7 +9,7 @@
 //! is written to stderr and the audit log first: if the log cannot be written, the bypass
 //! is refused.
 
-pub mod input;
+pub(crate) mod input;
 mod message;
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 
 use crate::finding::{Finding, Level};
-use crate::pipeline::Outcome;
+use crate::vocab::Outcome;
 use input::{PushOptions, RefUpdate};
 
 /// The server's settings (flags in the hook script).
@@ -80,7 +80,13 @@ impl Push {
 
 /// The verdict on a scanned push: `findings` are those left after every suppression;
 /// those at `fail_on` or above block it.
-pub fn verdict(push: &Push, findings: &[Finding], fail_on: Level, repo: &Path, now: i64) -> Result<Outcome> {
+pub(crate) fn verdict(
+    push: &Push,
+    findings: &[Finding],
+    fail_on: Level,
+    repo: &Path,
+    now: i64,
+) -> Result<Outcome> {
     let blocking: Vec<&Finding> = findings.iter().filter(|f| f.level >= fail_on).collect();
     let mut err = std::io::stderr().lock();
     if push.options.skip && push.server.allow_bypass {

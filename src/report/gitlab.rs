@@ -14,7 +14,7 @@ use sha2::Digest;
 use super::{Report, iso8601};
 use crate::finding::{Finding, Level, Provenance};
 
-pub const SCHEMA_VERSION: &str = "15.0.7";
+pub(crate) const SCHEMA_VERSION: &str = "15.0.7";
 const SCHEMA: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.0.7/dist/secret-detection-report-format.json";
 
 #[derive(Serialize)]
@@ -199,7 +199,7 @@ fn vulnerability<'a>(r: &Report, f: &'a Finding, fingerprint: &str) -> Vulnerabi
     }
 }
 
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let fps = r.fingerprints();
     let vulnerabilities = r.findings.iter().zip(&fps).map(|(f, fp)| vulnerability(r, f, fp)).collect();
     let started = r.summary.started_at;

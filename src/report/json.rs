@@ -132,7 +132,7 @@ struct RevocationSummary {
     skipped: usize,
 }
 
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let findings = json_findings(r, r.findings, r.fingerprints());
     let suppressed_fps =
         r.suppressed.iter().map(|f| f.identity()[..32].to_string() + ":suppressed").collect();

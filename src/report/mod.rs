@@ -4,13 +4,13 @@
 //! and the rules; writes one format to a writer. Secrets appear only as `redacted` unless
 //! `show_secrets`. Output is deterministic: no timestamps, findings in sorted order.
 
-pub mod gitlab;
-pub mod html;
-pub mod json;
-pub mod sarif;
+pub(crate) mod gitlab;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod sarif;
 mod sarif_trust;
 mod sarif_uri;
-pub mod text;
+pub(crate) mod text;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -21,10 +21,12 @@ use crate::detect::rules::Rule;
 use crate::finding::Finding;
 use crate::revoke::{Revocation, Status};
 use crate::source::Stats;
+use crate::suppress::Suppressed;
+pub(crate) use crate::vocab::iso8601;
 
 /// What the scan covered, for the summary line and the JSON/SARIF properties.
 #[derive(Clone, Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub stats: Stats,
     /// Warnings printed on stderr (unreadable files, ...).
     pub warnings: u64,
@@ -60,7 +62,7 @@ pub struct Summary {
 
 /// The scan's target and settings, as the HTML report shows them.
 #[derive(Clone, Debug, Default)]
-pub struct ScanInfo {
+pub(crate) struct ScanInfo {
     /// The scanned root (repository, directory) as given.
     pub target: String,
     /// "whole history", "range A..B", "staged changes", "directory", "standard input".
@@ -71,24 +73,7 @@ pub struct ScanInfo {
     pub warning_lines: Vec<String>,
 }
 
-/// Why a finding is not reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suppression {
-    /// An allow marker on its line (`loftyscan:allow`, `gitleaks:allow`, ...).
-    Marker,
-    /// A path the config file's allowlist names.
-    Path,
-    /// Listed in the `--baseline` file.
-    Baseline,
-}
-
-#[derive(Clone, Debug)]
-pub struct Suppressed {
-    pub finding: Finding,
-    pub why: Suppression,
-}
-
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     pub findings: &'a [Finding],
     pub summary: &'a Summary,
     /// The active rules (not those the config disables).
@@ -105,14 +90,14 @@ pub struct Report<'a> {
 
 impl Report<'_> {
     /// The secret as this report may show it.
-    pub fn shown(&self, f: &Finding) -> String {
+    pub(crate) fn shown(&self, f: &Finding) -> String {
         if self.show_secrets { f.secret.expose_str() } else { f.redacted.clone() }
     }
 
     /// One fingerprint per finding, parallel to `findings`: the content identity (rule,
     /// path, secret hash; no line, no commit) and the occurrence of that identity in the
     /// file, so it is stable across runs and line moves.
-    pub fn fingerprints(&self) -> Vec<String> {
+    pub(crate) fn fingerprints(&self) -> Vec<String> {
         let mut seen: HashMap<String, u32> = HashMap::new();
         self.findings
             .iter()
@@ -126,33 +111,33 @@ impl Report<'_> {
     }
 
     /// The revoke hook's result for this finding's secret, if it ran for it.
-    pub fn revocation(&self, f: &Finding) -> Option<&Revocation> {
+    pub(crate) fn revocation(&self, f: &Finding) -> Option<&Revocation> {
         self.revocations.and_then(|m| m.get(&f.sha256))
     }
 
     /// Unique secrets by revocation status: (revoked, failed, skipped).
-    pub fn revocation_counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn revocation_counts(&self) -> (usize, usize, usize) {
         let all = self.revocations.into_iter().flat_map(|m| m.values());
         let n = |st: Status| all.clone().filter(|r| r.status == st).count();
         (n(Status::Revoked), n(Status::Failed), n(Status::Skipped))
     }
 
     /// What `--verify` found out about this finding's key, if it asked.
-    pub fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+    pub(crate) fn verification(&self, f: &Finding) -> Option<&crate::verify::Verification> {
         self.verifications.and_then(|m| crate::verify::of(m, f))
     }
 
     /// Unique keys by verification status: (live, invalid, unknown).
-    pub fn verification_counts(&self) -> Option<(usize, usize, usize)> {
+    pub(crate) fn verification_counts(&self) -> Option<(usize, usize, usize)> {
         self.verifications.map(crate::verify::counts)
     }
 
-    pub fn count(&self, level: crate::finding::Level) -> usize {
+    pub(crate) fn count(&self, level: crate::finding::Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
 }
 
-pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(crate) fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     match format {
         Format::Text => text::write(r, w, color),
         Format::Json => json::write(r, w),
@@ -163,25 +148,15 @@ pub fn write(format: Format, r: &Report, w: &mut dyn Write, color: bool) -> io::
 }
 
 /// The hidden findings, each with why, sorted as the reported ones are.
-pub fn suppressed(marked: Vec<Finding>, by_path: Vec<Finding>, baselined: Vec<Finding>) -> Vec<Suppressed> {
-    let tag = |v: Vec<Finding>, why| v.into_iter().map(move |finding| Suppressed { finding, why });
-    let mut all: Vec<Suppressed> = tag(marked, Suppression::Marker)
-        .chain(tag(by_path, Suppression::Path))
-        .chain(tag(baselined, Suppression::Baseline))
-        .collect();
-    all.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    all
-}
-
 /// "expired DATE" or "expires DATE" for a token that carries `exp`.
-pub fn expiry(f: &Finding) -> Option<String> {
+pub(crate) fn expiry(f: &Finding) -> Option<String> {
     let t = f.expires_at?;
     let verb = if f.expired == Some(true) { "expired" } else { "expires" };
     Some(format!("{verb} {}", iso8601(t, 0)))
 }
 
 /// `loftyscan rules`: the active rules, as a table (text) or JSON.
-pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Result<()> {
     if format == Format::Sarif {
         // A run with every rule described and no results (what code scanning would know).
         let summary = Summary::default();
@@ -228,46 +203,4 @@ pub fn rules_list(rules: &[Rule], format: Format, w: &mut dyn Write) -> io::Resu
         )?;
     }
     Ok(())
-}
-
-/// ISO 8601 date-time for seconds since the epoch at a UTC offset in minutes.
-pub fn iso8601(secs: i64, offset_minutes: i32) -> String {
-    let local = secs.saturating_add(offset_minutes as i64 * 60);
-    let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let time = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
-    if offset_minutes == 0 {
-        return time + "Z";
-    }
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let off = offset_minutes.unsigned_abs();
-    format!("{time}{sign}{:02}:{:02}", off / 60, off % 60)
-}
-
-/// Gregorian (year, month, day) of a day count since 1970-01-01 (Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(iso8601(0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(1_700_000_000, 0), "2023-11-14T22:13:20Z");
-        assert_eq!(iso8601(4_102_444_800, 0), "2100-01-01T00:00:00Z");
-        assert_eq!(iso8601(951_782_400, 0), "2000-02-29T00:00:00Z");
-        assert_eq!(iso8601(1_700_000_000, 120), "2023-11-15T00:13:20+02:00");
-        assert_eq!(iso8601(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
-    }
 }

@@ -14,7 +14,7 @@ use crate::finding::{Finding, Level, Provenance};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = r.rules.iter().map(descriptor).collect();
     let driver = json!({
         "name": "loftyscan",

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::Report;
 use crate::finding::Finding;
 
-pub fn add(r: &Report, run: &mut Value, result: impl Fn(&Finding) -> Value) {
+pub(super) fn add(r: &Report, run: &mut Value, result: impl Fn(&Finding) -> Value) {
     let s = r.summary;
     let from = s.settings_from.as_deref().unwrap_or("base");
     let notes: Vec<Value> = s

@@ -15,16 +15,16 @@ use std::path::Path;
 use crate::finding::Finding;
 
 /// The name of the stated root in `originalUriBaseIds`.
-pub const BASE_ID: &str = "SCANROOT";
+pub(super) const BASE_ID: &str = "SCANROOT";
 
-pub struct Uris {
+pub(super) struct Uris {
     /// One per finding, in order.
     pub uris: Vec<String>,
     /// The root's `file://` URI (ending in `/`), when the URIs are relative to it.
     pub base: Option<String>,
 }
 
-pub fn uris(findings: &[Finding], cwd: &Path) -> Uris {
+pub(super) fn uris(findings: &[Finding], cwd: &Path) -> Uris {
     let paths: Vec<&[u8]> = findings.iter().map(|f| f.location.path.as_bytes()).collect();
     let plain = |p: &[u8]| !p.starts_with(b"/") && !p.split(|&b| b == b'/').any(|s| s == b"..");
     if paths.iter().all(|p| plain(p)) {
@@ -48,7 +48,7 @@ pub fn uris(findings: &[Finding], cwd: &Path) -> Uris {
 }
 
 /// `originalUriBaseIds` for the run, when the URIs need a stated root.
-pub fn base_ids(base: &str) -> serde_json::Value {
+pub(super) fn base_ids(base: &str) -> serde_json::Value {
     serde_json::json!({ BASE_ID: { "uri": base } })
 }
 

@@ -5,10 +5,11 @@ use std::io::{self, Write};
 
 use super::{Report, iso8601};
 use crate::finding::{Finding, Level, Provenance};
+use crate::vocab::human_bytes;
 
 const RESET: &str = "\x1b[0m";
 
-pub fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write, color: bool) -> io::Result<()> {
     let paint = |code: &str, s: &str| {
         if color { format!("\x1b[{code}m{s}{RESET}") } else { s.to_string() }
     };
@@ -95,7 +96,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn summary_line(r: &Report) -> String {
+pub(crate) fn summary_line(r: &Report) -> String {
     let s = r.summary;
     let (errors, warnings) = (r.count(Level::Error) as u64, r.count(Level::Warning) as u64);
     let scanned = match s.stats.commits {
@@ -168,15 +169,4 @@ pub fn summary_line(r: &Report) -> String {
         line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));
     }
     line
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }

@@ -17,14 +17,14 @@ use anyhow::{Context, Result, bail};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
 use super::ignored::Seen;
-use super::{SkipReason, Stats, to_finding};
+use super::{SkipReason, Stats};
 use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_reader};
-use crate::finding::{Finding, Provenance, RelPath};
+use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
-pub struct FsOptions {
+pub(crate) struct FsOptions {
     pub paths: Vec<PathBuf>,
     pub no_ignore: bool,
     pub follow: bool,
@@ -34,12 +34,7 @@ pub struct FsOptions {
 }
 
 /// Walk and scan; errors only for a path that does not exist (nothing scanned then).
-pub fn scan(
-    det: &Detector,
-    opts: &FsOptions,
-    now: i64,
-    progress: &Progress,
-) -> Result<(Vec<Finding>, Stats)> {
+pub(crate) fn scan(det: &Detector, opts: &FsOptions, progress: &Progress) -> Result<(Vec<Found>, Stats)> {
     for p in &opts.paths {
         std::fs::metadata(p).with_context(|| format!("cannot scan '{}'", p.display()))?;
     }
@@ -75,7 +70,7 @@ pub fn scan(
     let track = filters.then_some(&seen);
     let max_size = opts.max_size;
     let mut builder =
-        Builder { det, root: root.as_deref(), now, progress, shared: &shared, seen: track, max_size };
+        Builder { det, root: root.as_deref(), progress, shared: &shared, seen: track, max_size };
     wb.build_parallel().visit(&mut builder);
     if filters {
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -120,9 +115,8 @@ fn sweep_ignored(builder: &mut Builder, seen: &Seen) {
 struct Builder<'a> {
     det: &'a Detector,
     root: Option<&'a Path>,
-    now: i64,
     progress: &'a Progress,
-    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    shared: &'a Mutex<(Vec<Found>, Stats)>,
     seen: Option<&'a Mutex<Seen>>,
     max_size: Option<u64>,
 }
@@ -132,7 +126,6 @@ impl<'s> Builder<'s> {
         Visitor {
             det: self.det,
             root: self.root,
-            now: self.now,
             progress: self.progress,
             shared: self.shared,
             scratch: StreamScratch::default(),
@@ -157,14 +150,13 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
 struct Visitor<'a> {
     det: &'a Detector,
     root: Option<&'a Path>,
-    now: i64,
     progress: &'a Progress,
-    shared: &'a Mutex<(Vec<Finding>, Stats)>,
+    shared: &'a Mutex<(Vec<Found>, Stats)>,
     scratch: StreamScratch,
     /// For scanning entry names (kept apart: a name's notices are not a file's).
     name_scratch: StreamScratch,
     hits: Vec<Hit>,
-    findings: Vec<Finding>,
+    findings: Vec<Found>,
     stats: Stats,
     /// Where to merge `seen` when the thread ends (only when ignore rules apply).
     seen_global: Option<&'a Mutex<Seen>>,
@@ -210,13 +202,13 @@ impl Visitor<'_> {
     /// (not a parent's, reported at the parent) is a finding.
     fn name(&mut self, path: &Path) -> RelPath {
         let raw = display_bytes(path, self.root);
-        let hits = super::names::scan_with(self.det, &raw, &mut self.name_scratch);
+        let hits = crate::detect::names::scan_with(self.det, &raw, &mut self.name_scratch);
         if hits.is_empty() {
             return RelPath::new(raw);
         }
-        let shown = RelPath::new(super::names::redacted(self.det, &raw, &hits));
+        let shown = RelPath::new(crate::detect::names::redacted(self.det, &raw, &hits));
         let own = raw.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        let found = super::names::findings(self.det, hits, own, &shown, &Provenance::File, self.now);
+        let found = super::names::findings(hits, own, &shown, &Provenance::File);
         self.findings.extend(found);
         shown
     }
@@ -273,8 +265,7 @@ impl Visitor<'_> {
             &mut self.stats,
         );
         for hit in self.hits.drain(..) {
-            let f = to_finding(self.det, hit, shown.clone(), Provenance::File, self.now);
-            self.findings.push(f);
+            self.findings.push(Found::new(hit, shown.clone(), Provenance::File));
         }
     }
 }
@@ -298,7 +289,7 @@ fn walk_error(err: &ignore::Error) -> String {
 
 /// The path as reported: relative to `root` when one directory is scanned, else as
 /// given; `./` prefixes dropped, `/`-separated.
-pub fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
+pub(crate) fn display_bytes(path: &Path, root: Option<&Path>) -> Vec<u8> {
     if let Some(rest) = root.and_then(|r| plain_rest(os_bytes(path.as_os_str()), os_bytes(r.as_os_str()))) {
         return rest.to_vec();
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// entered, how many entries below a root it visited, and the visited entries whose
 /// names are secret-prone (the only ones the sweep must tell apart by path).
 #[derive(Default, Debug)]
-pub struct Seen {
+pub(super) struct Seen {
     pub dirs: Vec<PathBuf>,
     pub visited: u64,
     pub prone: HashSet<PathBuf>,
@@ -30,7 +30,7 @@ pub struct Seen {
 
 impl Seen {
     /// Record one visited entry (`depth` 0 is a root, no directory's child).
-    pub fn record(&mut self, path: &Path, depth: usize, is_dir: bool) {
+    pub(super) fn record(&mut self, path: &Path, depth: usize, is_dir: bool) {
         let name = path.file_name();
         self.sources |= name.is_some_and(|n| n == ".ignore" || n == ".git" || n == ".jj");
         if depth > 0 {
@@ -44,7 +44,7 @@ impl Seen {
         }
     }
 
-    pub fn merge(&mut self, other: &mut Seen) {
+    pub(super) fn merge(&mut self, other: &mut Seen) {
         self.dirs.append(&mut other.dirs);
         self.visited += std::mem::take(&mut other.visited);
         self.sources |= other.sources;
@@ -54,7 +54,7 @@ impl Seen {
 
 /// What the sweep found: `ignored` entries left out, `scanned` of them scanned anyway.
 #[derive(Default, Debug, PartialEq, Eq)]
-pub struct Swept {
+pub(super) struct Swept {
     pub ignored: u64,
     pub scanned: u64,
 }
@@ -62,7 +62,7 @@ pub struct Swept {
 /// Every child of an entered directory (but `.git/`) that the walk did not visit is
 /// ignored: their number is all children less the visited entries; the secret-prone
 /// files among them are scanned, in directory then name order.
-pub fn sweep(seen: &Seen, scan: &mut dyn FnMut(&Path)) -> Swept {
+pub(super) fn sweep(seen: &Seen, scan: &mut dyn FnMut(&Path)) -> Swept {
     let mut children = 0u64;
     let mut prone = Vec::new();
     for dir in &seen.dirs {
@@ -97,7 +97,7 @@ fn secret_prone_os(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Names of files that hold secrets by their nature.
-pub fn secret_prone(name: &str) -> bool {
+pub(super) fn secret_prone(name: &str) -> bool {
     let n = name.as_bytes();
     let starts = |p: &[u8]| n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p);
     let ends = |p: &[u8]| n.len() >= p.len() && n[n.len() - p.len()..].eq_ignore_ascii_case(p);

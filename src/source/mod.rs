@@ -1,21 +1,22 @@
 //! Sources: where content comes from (files on disk, standard input, git objects).
 //!
-//! Each source reads content, hands it to the detector, and turns the [`Hit`]s into
-//! [`Finding`]s by adding what only it knows: the path and the provenance. It also
-//! counts what it scanned and what it skipped, so nothing is skipped silently.
+//! Each source reads content, hands it to the detector, and gives each hit with what only
+//! it knows (the path and the provenance) as a [`Found`]; the finding stage
+//! ([`crate::finding::build`]) makes the findings. It also counts what it scanned and what
+//! it skipped, so nothing is skipped silently.
 
-pub mod fs;
+pub(crate) mod fs;
 pub mod git;
 mod ignored;
-pub mod names;
-pub mod pseudo;
-pub mod stdin;
+pub(crate) mod names;
+pub(crate) mod pseudo;
+pub(crate) mod stdin;
 
 use std::collections::BTreeMap;
 
-use crate::detect::Detector;
-use crate::detect::stream::{Hit, Notice, NoticeKind};
-use crate::finding::{Finding, Level, Provenance, RelPath, redact};
+use crate::detect::stream::{Notice, NoticeKind};
+#[cfg(doc)]
+use crate::finding::Found;
 use crate::progress::Progress;
 
 /// Why something was not scanned. Every skip is counted in the summary.
@@ -47,6 +48,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// What the summary prints for this reason.
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::NotRegular => "not a regular file",
@@ -61,6 +63,7 @@ impl SkipReason {
             SkipReason::NestedTooDeep => "container nested past the depth cap (not opened)",
         }
     }
+    /// The reason's key in the JSON summary's `skipped` (`snake_case`, stable).
     pub fn key(self) -> &'static str {
         match self {
             SkipReason::NotRegular => "not_regular",
@@ -80,16 +83,22 @@ impl SkipReason {
 /// What a source scanned. In git mode `files` counts unique blobs and `commits` is set.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
+    /// Files read (in git mode, unique blobs).
     pub files: u64,
+    /// Bytes read.
     pub bytes: u64,
+    /// `git` only: commits walked.
     pub commits: Option<u64>,
+    /// What was not scanned, counted by reason.
     pub skipped: BTreeMap<SkipReason, u64>,
 }
 
 impl Stats {
+    /// Count one skip for `why`.
     pub fn skip(&mut self, why: SkipReason) {
         *self.skipped.entry(why).or_default() += 1;
     }
+    /// Add another source's (or worker's) counts to these.
     pub fn merge(&mut self, other: &Stats) {
         self.files += other.files;
         self.bytes += other.bytes;
@@ -99,36 +108,6 @@ impl Stats {
         for (k, v) in &other.skipped {
             *self.skipped.entry(*k).or_default() += v;
         }
-    }
-}
-
-/// A hit at `path` becomes a finding; `now` decides whether a token's `exp` has passed.
-pub fn to_finding(det: &Detector, hit: Hit, path: RelPath, provenance: Provenance, now: i64) -> Finding {
-    let rule = &det.rules[hit.rule];
-    let expired = hit.exp.map(|exp| exp <= now);
-    let level = if expired == Some(true) { Level::Warning } else { rule.info.level };
-    let secret = hit.secret;
-    Finding {
-        rule: rule.info.clone(),
-        level,
-        redacted: redact(secret.expose(), rule.redact_prefix),
-        sha256: secret.sha256(),
-        location: crate::finding::Location {
-            path,
-            line: hit.line,
-            column: hit.column,
-            end_line: hit.end_line,
-            end_column: hit.end_column,
-        },
-        provenance,
-        secret,
-        expired,
-        expires_at: hit.exp,
-        allowed: hit.allowed,
-        encoding: hit.encoding,
-        entry: hit.entry,
-        in_name: hit.in_name,
-        exposure: None,
     }
 }
 

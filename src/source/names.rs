@@ -1,109 +1,45 @@
 //! Names are content too: a key in a file, directory, archive entry or ref name is a
 //! finding, and the name is printed with the key redacted.
 //!
-//! Takes the detector and a name's bytes; gives the hits in it (line 1, columns within
-//! the name) and the name with each key replaced by its redacted form. Sources call
-//! [`scan`] on the names they meet and build the finding's path from [`redacted`], so
-//! every report and warning shows only the redacted name.
+//! Takes the hits the detector finds in a name ([`scan`], [`redacted`]: in
+//! `detect::names`, which containers use too); gives them as findings located at the
+//! redacted name, so every report and warning shows only the redacted name.
 
 use crate::detect::Detector;
-use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
-use crate::finding::{Finding, Provenance, RelPath, redact};
+use crate::detect::stream::Hit;
+use crate::finding::{Finding, Found, Provenance, RelPath};
 
-/// Keys in `name`, each hit's `offset` its byte offset in the name.
-pub fn scan(det: &Detector, name: &[u8]) -> Vec<Hit> {
-    scan_with(det, name, &mut StreamScratch::default())
-}
-
-/// [`scan`] with scratch space reused from name to name (a walk meets thousands).
-pub fn scan_with(det: &Detector, name: &[u8], sc: &mut StreamScratch) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    if name.is_empty() {
-        return hits;
-    }
-    scan_bytes(det, name, sc, &mut hits);
-    sc.notices.clear(); // a name is not a container: nothing of one is noticed
-    // A name is not a container: only hits in the plain bytes of the name count.
-    hits.retain(|h| h.entry.is_none());
-    hits
-}
-
-/// `name` with every hit's bytes replaced by its redacted form.
-pub fn redacted(det: &Detector, name: &[u8], hits: &[Hit]) -> Vec<u8> {
-    let mut spans: Vec<(usize, usize, String)> = hits
-        .iter()
-        .map(|h| {
-            let start = h.offset as usize;
-            let len = locate_len(name, start, h);
-            (start, start + len, redact(h.secret.expose(), det.rules[h.rule].redact_prefix))
-        })
-        .collect();
-    spans.sort();
-    let (mut out, mut at) = (Vec::with_capacity(name.len()), 0);
-    for (s, e, shown) in spans {
-        if s < at || e > name.len() {
-            continue;
-        }
-        out.extend_from_slice(&name[at..s]);
-        out.extend_from_slice(shown.as_bytes());
-        at = e;
-    }
-    out.extend_from_slice(&name[at..]);
-    out
-}
-
-/// Bytes the hit spans in the name: the secret itself when it is there verbatim, else
-/// (an encoded form) up to the hit's end column on line 1.
-fn locate_len(name: &[u8], start: usize, h: &Hit) -> usize {
-    let secret = h.secret.expose();
-    if name.get(start..start + secret.len()) == Some(secret) {
-        return secret.len();
-    }
-    let text = String::from_utf8_lossy(&name[start.min(name.len())..]);
-    let chars = (h.end_column.saturating_sub(h.column)) as usize;
-    text.chars().take(chars).map(char::len_utf8).sum()
-}
+pub(crate) use crate::detect::names::{redacted, scan};
 
 /// Findings for the keys in a name: located at the (redacted) path itself, line 1, the
 /// key's column in the name. `from` is where this entry's own part of the name starts
 /// (hits before it belong to a parent directory, reported there).
-pub fn findings(
-    det: &Detector,
-    hits: Vec<Hit>,
-    from: usize,
-    path: &RelPath,
-    provenance: &Provenance,
-    now: i64,
-) -> Vec<Finding> {
+pub(crate) fn findings(hits: Vec<Hit>, from: usize, path: &RelPath, provenance: &Provenance) -> Vec<Found> {
     hits.into_iter()
         .filter(|h| h.offset as usize >= from)
-        .map(|h| {
-            let h = Hit { in_name: true, ..h };
-            super::to_finding(det, h, path.clone(), provenance.clone(), now)
-        })
+        .map(|h| Found::new(Hit { in_name: true, ..h }, path.clone(), provenance.clone()))
         .collect()
 }
 
-/// (rule id, secret, raw path): one finding per key and name.
-type NameKey = (String, Vec<u8>, Vec<u8>);
+/// (rule, secret, raw path): one finding per key and name.
+type NameKey = (usize, Vec<u8>, Vec<u8>);
 
 /// Git modes: keys in the paths a change adds are findings (at the commit that added the
-/// path, once per key and path), and every finding's path is redacted.
-pub fn in_git(
+/// path, once per key and path). Paths are redacted in the pipeline ([`redact_paths`]).
+pub(crate) fn in_git(
     det: &Detector,
-    now: i64,
-    found: &mut Vec<Finding>,
+    found: &mut Vec<Found>,
     added: impl Iterator<Item = (Vec<u8>, u32, Provenance)>,
 ) {
-    let mut best: std::collections::HashMap<NameKey, (u32, Finding)> = Default::default();
+    let mut best: std::collections::HashMap<NameKey, (u32, Found)> = Default::default();
     for (raw, order, prov) in added {
         let hits = scan(det, &raw);
         if hits.is_empty() {
             continue;
         }
         let shown = RelPath::new(redacted(det, &raw, &hits));
-        for f in findings(det, hits, 0, &shown, &prov, now) {
-            let key = (f.rule.id.clone(), f.secret.expose().to_vec(), raw.clone());
+        for f in findings(hits, 0, &shown, &prov) {
+            let key = (f.hit.rule, f.hit.secret.expose().to_vec(), raw.clone());
             match best.get(&key) {
                 Some((o, _)) if *o <= order => {}
                 _ => {
@@ -112,12 +48,11 @@ pub fn in_git(
             }
         }
     }
-    redact_paths(det, found);
     found.extend(best.into_values().map(|(_, f)| f));
 }
 
 /// Redact the keys in every finding's path and container entry.
-pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
+pub(crate) fn redact_paths(det: &Detector, found: &mut [Finding]) {
     for f in found {
         let raw = f.location.path.as_bytes().to_vec();
         let hits = scan(det, &raw);
@@ -136,7 +71,7 @@ pub fn redact_paths(det: &Detector, found: &mut [Finding]) {
 /// Whole history: keys in ref names (`refs/heads/lfk_sk_…`) are findings, located at the
 /// ref's (redacted) name, at the commit it points to.
 /// `keep` picks the refs (by full name) whose names are scanned (`--branch`: those named).
-pub fn refs(repo: &git2::Repository, det: &Detector, now: i64, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Finding> {
+pub(crate) fn refs(repo: &git2::Repository, det: &Detector, keep: &dyn Fn(&[u8]) -> bool) -> Vec<Found> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out = Vec::new();
     for r in refs.flatten() {
@@ -153,7 +88,7 @@ pub fn refs(repo: &git2::Repository, det: &Detector, now: i64, keep: &dyn Fn(&[u
             Err(_) => continue,
         };
         let shown = RelPath::new(redacted(det, &raw, &hits));
-        out.extend(findings(det, hits, 0, &shown, &prov, now));
+        out.extend(findings(hits, 0, &shown, &prov));
     }
     out
 }

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 
 /// Bytes read from one pseudo-file at most; what is past it is a counted warning.
-pub const PSEUDO_MAX: u64 = 1 << 20;
+pub(crate) const PSEUDO_MAX: u64 = 1 << 20;
 
 const PSEUDO_MAGICS: [i64; 9] = [
     0x9fa0,      // proc
@@ -24,7 +24,7 @@ const PSEUDO_MAGICS: [i64; 9] = [
 
 /// Is `f` on a kernel pseudo filesystem?
 #[allow(unsafe_code)] // the two unsafe blocks below; its SAFETY notes say why it is sound
-pub fn is_pseudo(f: &File) -> bool {
+pub(crate) fn is_pseudo(f: &File) -> bool {
     // SAFETY: fstatfs writes into the zeroed struct we own; the descriptor is open.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: as above: `st` is ours to write, `f` is open.
@@ -38,7 +38,7 @@ pub fn is_pseudo(f: &File) -> bool {
 
 /// Make reads on `f` return instead of blocking (a pipe-like pseudo-file with no data).
 #[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
-pub fn set_nonblocking(f: &File) {
+pub(crate) fn set_nonblocking(f: &File) {
     // SAFETY: fcntl on a descriptor we own, only adding O_NONBLOCK to its status flags.
     unsafe {
         let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);

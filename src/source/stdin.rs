@@ -1,15 +1,15 @@
 //! Standard input: streamed through the detector in chunks, reported under `--name`.
 //!
-//! Takes the name to report; gives findings and counts (one "file"). A read error part
+//! Takes the name to report; gives hits with their origin and counts (one "file"). A read error part
 //! way is a counted warning; what was found before it is still reported.
 
-use super::{SkipReason, Stats, to_finding};
+use super::{SkipReason, Stats};
 use crate::detect::Detector;
 use crate::detect::stream::{StreamScratch, scan_reader};
-use crate::finding::{Finding, Provenance, RelPath};
+use crate::finding::{Found, Provenance, RelPath};
 use crate::progress::Progress;
 
-pub fn scan(det: &Detector, name: &str, now: i64, progress: &Progress) -> (Vec<Finding>, Stats) {
+pub(crate) fn scan(det: &Detector, name: &str, progress: &Progress) -> (Vec<Found>, Stats) {
     let mut scratch = StreamScratch::default();
     let mut hits = Vec::new();
     let mut stats = Stats::default();
@@ -26,8 +26,8 @@ pub fn scan(det: &Detector, name: &str, now: i64, progress: &Progress) -> (Vec<F
     let name_hits = super::names::scan(det, name.as_bytes());
     let path = RelPath::new(super::names::redacted(det, name.as_bytes(), &name_hits));
     super::report_notices(&mut scratch.notices, || format!("'{}'", path.escaped()), progress, &mut stats);
-    let mut findings: Vec<Finding> =
-        hits.into_iter().map(|h| to_finding(det, h, path.clone(), Provenance::Stdin, now)).collect();
-    findings.extend(super::names::findings(det, name_hits, 0, &path, &Provenance::Stdin, now));
+    let mut findings: Vec<Found> =
+        hits.into_iter().map(|h| Found::new(h, path.clone(), Provenance::Stdin)).collect();
+    findings.extend(super::names::findings(name_hits, 0, &path, &Provenance::Stdin));
     (findings, stats)
 }

@@ -19,7 +19,7 @@ use super::endpoint::Endpoint;
 use super::{Status, Verification};
 
 /// Bytes of a response body read (and thrown away) so a small answer can reuse the connection.
-pub const BODY_LIMIT: u64 = 4 * 1024;
+pub(super) const BODY_LIMIT: u64 = 4 * 1024;
 /// Response headers larger than this are an error (unknown), never buffered further.
 const HEADER_LIMIT: usize = 16 * 1024;
 /// Wait before retrying a 429 whose reset time is missing or already past.
@@ -32,7 +32,7 @@ struct Answer {
     reset: Option<u64>,
 }
 
-pub struct Client {
+pub(super) struct Client {
     agent: Agent,
     endpoint: Endpoint,
     url: String,
@@ -42,7 +42,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(endpoint: &Endpoint, timeout: Duration) -> Client {
+    pub(super) fn new(endpoint: &Endpoint, timeout: Duration) -> Client {
         // ring, built with a C compiler only; a provider already installed is kept.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let tls = TlsConfig::builder()
@@ -74,7 +74,7 @@ impl Client {
 
     /// Ask whether `key` works, within the time budget; `redacted` stands in for the key in
     /// any message.
-    pub fn check(&mut self, key: &[u8], redacted: &str) -> Verification {
+    pub(super) fn check(&mut self, key: &[u8], redacted: &str) -> Verification {
         let Some(key) = std::str::from_utf8(key).ok().filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
         else {
             return unknown(None, "the key is not a valid HTTP header value; not sent".into());

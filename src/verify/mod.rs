@@ -9,7 +9,7 @@
 //! Without `--verify` nothing here runs and no connection is ever opened.
 //! Vendors are asked in parallel with each other, one request at a time per vendor.
 
-pub mod endpoint;
+pub(crate) mod endpoint;
 mod http;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-pub use endpoint::{Endpoint, Vendor};
+pub(crate) use endpoint::{Endpoint, Vendor};
 
 use crate::finding::{Finding, Level};
 use crate::progress::Progress;
@@ -74,7 +74,7 @@ impl VerifyConfig {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// 2xx, or 403 (valid but lacking a scope).
     Live,
     /// 401: revoked, expired or never issued.
@@ -84,7 +84,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Live => "live",
             Status::Invalid => "invalid",
@@ -94,7 +94,7 @@ impl Status {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Verification {
+pub(crate) struct Verification {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -102,11 +102,11 @@ pub struct Verification {
 }
 
 /// Results by secret SHA-256.
-pub type Verifications = HashMap<[u8; 32], Verification>;
+pub(crate) type Verifications = HashMap<[u8; 32], Verification>;
 
 /// The vendor to ask about this finding, if it is one to verify: a live key of the two
 /// families (not expired, not allowlisted).
-pub fn wants(f: &Finding) -> Option<Vendor> {
+pub(crate) fn wants(f: &Finding) -> Option<Vendor> {
     if f.allowed || f.expired == Some(true) {
         return None;
     }
@@ -114,7 +114,7 @@ pub fn wants(f: &Finding) -> Option<Vendor> {
 }
 
 /// Verify each unique key once, in report order per vendor.
-pub fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Verifications {
+pub(crate) fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Verifications {
     let mut seen = HashSet::new();
     let mut queues: BTreeMap<Vendor, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
@@ -157,12 +157,12 @@ pub fn run(cfg: &VerifyConfig, findings: &[Finding], progress: &Progress) -> Ver
 }
 
 /// This finding's verification: its key's result, for the findings [`wants`] picks.
-pub fn of<'a>(results: &'a Verifications, f: &Finding) -> Option<&'a Verification> {
+pub(crate) fn of<'a>(results: &'a Verifications, f: &Finding) -> Option<&'a Verification> {
     wants(f).and(results.get(&f.sha256))
 }
 
 /// Verified-invalid keys become `warning`: a leak to clean up, no longer a live one.
-pub fn lower_invalid(findings: &mut [Finding], results: &Verifications) {
+pub(crate) fn lower_invalid(findings: &mut [Finding], results: &Verifications) {
     for f in findings {
         if of(results, f).is_some_and(|v| v.status == Status::Invalid) {
             f.level = Level::Warning;
@@ -172,7 +172,7 @@ pub fn lower_invalid(findings: &mut [Finding], results: &Verifications) {
 
 /// `--only-verified`: keep the findings whose key was verified live; gives them and how
 /// many were left out.
-pub fn keep_live(findings: Vec<Finding>, results: &Verifications) -> (Vec<Finding>, u64) {
+pub(crate) fn keep_live(findings: Vec<Finding>, results: &Verifications) -> (Vec<Finding>, u64) {
     let before = findings.len();
     let kept: Vec<Finding> =
         findings.into_iter().filter(|f| of(results, f).is_some_and(|v| v.status == Status::Live)).collect();
@@ -181,7 +181,7 @@ pub fn keep_live(findings: Vec<Finding>, results: &Verifications) -> (Vec<Findin
 }
 
 /// Unique keys by status: (live, invalid, unknown).
-pub fn counts(results: &Verifications) -> (usize, usize, usize) {
+pub(crate) fn counts(results: &Verifications) -> (usize, usize, usize) {
     let n = |st: Status| results.values().filter(|v| v.status == st).count();
     (n(Status::Live), n(Status::Invalid), n(Status::Unknown))
 }

@@ -152,3 +152,32 @@ fn git_reports_are_identical_whatever_the_threads() {
         }
     }
 }
+
+/// `--git-engine pack` is the pack engine or an error: on a repository whose objects are
+/// borrowed through alternates (which it does not read) it is exit 2 naming the reason,
+/// never a silent fall back to `odb` (what `auto` does there, with the same findings).
+#[test]
+fn git_engine_pack_on_alternates_is_exit_2() {
+    let lender = TestRepo::new();
+    let mut rng = Rng::new(73);
+    let key = rng.lfk();
+    lender.commit(Some("refs/heads/main"), &[("k.env", &format!("{key}\n"))], &[], "init");
+    lender.head_to("refs/heads/main");
+    let t = TestRepo::new();
+    let objects = lender.repo.path().join("objects");
+    std::fs::create_dir_all(t.repo.path().join("objects/info")).unwrap();
+    std::fs::write(t.repo.path().join("objects/info/alternates"), format!("{}\n", objects.display()))
+        .unwrap();
+    // The ref written as git would, pointing at a commit only the alternate holds.
+    let head = lender.repo.head().unwrap().target().unwrap();
+    std::fs::write(t.repo.path().join("refs/heads/main"), format!("{head}\n")).unwrap();
+    t.head_to("refs/heads/main");
+    let r = run(bin().current_dir(t.path()).args(["git", ".", "--git-engine", "pack", "--no-progress"]));
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("--git-engine pack cannot read this repository"), "{}", r.stderr);
+    assert!(!r.all().contains(&key[8..]), "{}", r.all());
+    for engine in ["auto", "odb"] {
+        let (v, _) = scan_json(t.path(), &["git", ".", "--git-engine", engine]);
+        assert_eq!(findings(&v)[0]["secret_sha256"], sha256_hex(&key), "{engine}");
+    }
+}

@@ -1,6 +1,9 @@
 //! The integration-test binary: runs the real `loftyscan` executable on `fixtures/` and on
 //! trees and git repositories built in temporary directories.
 
+// A test binary has no API: its helpers are `pub` for the sibling test modules.
+#![allow(unreachable_pub)]
+
 mod bad_input;
 mod bare_config;
 mod ci_action;

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::MAX_TOKEN;
+use crate::detect::limits::MAX_TOKEN;
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -24,7 +24,7 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 const MIN_ANCHOR: usize = 6;
 
 /// The base64 forms of `anchor` at each alignment, in both alphabets where they differ.
-pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
+pub(crate) fn anchors(anchor: &[u8]) -> Vec<Derived> {
     let mut out = Vec::new();
     for k in 0..3 {
         let mut bytes = vec![0u8; k];
@@ -60,7 +60,7 @@ fn is_b64(c: u8) -> bool {
 /// A run wrapped at a fixed width (64 or 76 columns: MIME, PEM-like blocks, `base64`
 /// output; any multiple of 4 from 48 to 128), indented or not, is followed across its line
 /// breaks, backwards as far as the context needs and forwards up to the token cap.
-pub fn decode_at(data: &[u8], h: usize, phase: usize, context: usize) -> Option<Decoded> {
+pub(crate) fn decode_at(data: &[u8], h: usize, phase: usize, context: usize) -> Option<Decoded> {
     let group = h.checked_sub(phase)?;
     let back = context.div_ceil(3) * 4 + 4;
     let mut start = group;

@@ -6,10 +6,10 @@
 //! byte remembers the offset of the escape it came from.
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::MAX_TOKEN;
+use crate::detect::limits::MAX_TOKEN;
 
 /// Anchors with every non-alphanumeric byte escaped (none if there is nothing to escape).
-pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
+pub(crate) fn anchors(anchor: &[u8]) -> Vec<Derived> {
     if anchor.iter().all(u8::is_ascii_alphanumeric) {
         return Vec::new();
     }
@@ -84,7 +84,8 @@ fn unescape_run(
 }
 
 /// Unescape the token run starting at hit `h`, with context before it.
-pub fn decode_at(data: &[u8], h: usize, kind: Encoding, context: usize) -> Option<Decoded> {
+#[allow(clippy::unnecessary_wraps)] // the decoders share one shape (`encoded::decode` picks one)
+pub(crate) fn decode_at(data: &[u8], h: usize, kind: Encoding, context: usize) -> Option<Decoded> {
     let ctx_from = h.saturating_sub(context * 6);
     let (mut bytes, _, _) = unescape_run(&data[..h], ctx_from, kind, usize::MAX, false);
     let keep_from = bytes.len().saturating_sub(context);

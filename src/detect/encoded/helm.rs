@@ -17,10 +17,10 @@ use super::{Decoded, Encoding};
 use crate::detect::archive;
 
 /// `base64(base64("\x1f\x8b\x08\x00"))`: how every Helm release Secret's value starts.
-pub const ANCHOR: &[u8] = b"SDRzSUFB";
+pub(crate) const ANCHOR: &[u8] = b"SDRzSUFB";
 
 /// Most base64 characters read from one blob.
-pub const MAX_BLOB: usize = 4 << 20;
+pub(crate) const MAX_BLOB: usize = 4 << 20;
 
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
@@ -30,10 +30,10 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// What became of a blob.
-pub enum Outcome {
+pub(crate) enum Outcome {
     Decoded(Decoded),
     /// Past a cap (blob size or expansion): counted, not scanned.
-    Capped(usize),
+    Capped,
     NotHelm,
 }
 
@@ -42,11 +42,11 @@ fn is_b64(c: u8) -> bool {
 }
 
 /// Decode the Helm blob starting at `h`.
-pub fn decode_at(data: &[u8], h: usize) -> Outcome {
+pub(crate) fn decode_at(data: &[u8], h: usize) -> Outcome {
     let run = data[h..].iter().take(MAX_BLOB + 1).take_while(|&&c| is_b64(c)).count();
     let end = h + run;
     if run > MAX_BLOB {
-        return Outcome::Capped(end);
+        return Outcome::Capped;
     }
     let Some(inner) = unpad(&data[h..end]).and_then(|t| LENIENT.decode(t).ok()) else {
         return Outcome::NotHelm;
@@ -61,7 +61,7 @@ pub fn decode_at(data: &[u8], h: usize) -> Outcome {
         return Outcome::NotHelm;
     }
     if json.len() as u64 > budget {
-        return Outcome::Capped(end);
+        return Outcome::Capped;
     }
     // No byte of the blob stands for one byte of the JSON: each maps to the blob's byte at
     // the same fraction of its length, so two secrets in one release keep distinct spans.
@@ -109,6 +109,6 @@ mod tests {
     fn garbage_and_oversized_blobs_are_not_decoded() {
         assert!(matches!(decode_at(b"SDRzSUFBnotgzip", 0), Outcome::NotHelm));
         let big = format!("SDRzSUFB{}", "A".repeat(MAX_BLOB));
-        assert!(matches!(decode_at(big.as_bytes(), 0), Outcome::Capped(_)));
+        assert!(matches!(decode_at(big.as_bytes(), 0), Outcome::Capped));
     }
 }

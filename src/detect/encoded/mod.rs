@@ -6,10 +6,10 @@
 //! around it with a map from decoded offsets back to the encoded ones. The detector scans
 //! the decoded text like any other, and reports what it finds at the encoded location.
 
-pub mod base64;
-pub mod escape;
-pub mod helm;
-pub mod utf16;
+pub(crate) mod base64;
+pub(crate) mod escape;
+pub(crate) mod helm;
+pub(crate) mod utf16;
 
 use serde::Serialize;
 
@@ -42,7 +42,7 @@ impl Encoding {
 
 /// A derived anchor: what to look for, and how to decode around it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Derived {
+pub(crate) struct Derived {
     pub text: Vec<u8>,
     pub kind: Encoding,
     /// Base64 only: the anchor's offset inside its 4-character group, so the decode starts
@@ -53,7 +53,7 @@ pub struct Derived {
 /// Derived anchors for `anchors` (the rules' literal anchors); `long` are longer literal
 /// forms of a secret's start (a JWS header's first bytes) that make usable base64 anchors
 /// where the rule anchor itself is too short.
-pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
+pub(crate) fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
     let mut out: Vec<Derived> = Vec::new();
     let mut push = |d: Derived| {
         if !out.contains(&d) {
@@ -88,7 +88,7 @@ pub fn derive(anchors: &[&str], long: &[&str]) -> Vec<Derived> {
 }
 
 /// Decoded text and where each decoded byte came from.
-pub struct Decoded {
+pub(crate) struct Decoded {
     pub kind: Encoding,
     /// Outer context first (for Lofty signs next to the encoded text), then the decoded
     /// window; `own` is the decoded part.
@@ -102,7 +102,7 @@ pub struct Decoded {
 
 impl Decoded {
     /// The outer byte range of decoded range `start..end` (offsets in `bytes`).
-    pub fn outer(&self, start: usize, end: usize) -> (usize, usize) {
+    pub(crate) fn outer(&self, start: usize, end: usize) -> (usize, usize) {
         let s = self.map[start - self.own.start];
         let e = self.map[end - self.own.start];
         (s, e.max(s + 1))
@@ -111,14 +111,20 @@ impl Decoded {
 
 /// Decode around hit `h` of derived anchor `d` in `data`. A form too large to decode
 /// (a Helm release past its caps) adds one to `capped`.
-pub fn decode_at(d: &Derived, data: &[u8], h: usize, context: usize, capped: &mut u64) -> Option<Decoded> {
+pub(crate) fn decode_at(
+    d: &Derived,
+    data: &[u8],
+    h: usize,
+    context: usize,
+    capped: &mut u64,
+) -> Option<Decoded> {
     match d.kind {
         Encoding::Base64 => base64::decode_at(data, h, d.phase, context),
         Encoding::Percent | Encoding::JsonEscape => escape::decode_at(data, h, d.kind, context),
         Encoding::Utf16le | Encoding::Utf16be => utf16::decode_at(data, h, d.kind),
         Encoding::Gzip => match helm::decode_at(data, h) {
             helm::Outcome::Decoded(dec) => Some(dec),
-            helm::Outcome::Capped(_) => {
+            helm::Outcome::Capped => {
                 *capped += 1;
                 None
             }

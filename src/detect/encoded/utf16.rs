@@ -6,10 +6,10 @@
 //! to UTF-8, each decoded byte mapped to its code unit's offset.
 
 use super::{Decoded, Derived, Encoding};
-use crate::detect::stream::{LOOK, MAX_TOKEN};
+use crate::detect::limits::{LOOK, MAX_TOKEN};
 
 /// The anchor as UTF-16LE and UTF-16BE code units (ASCII anchors only).
-pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
+pub(crate) fn anchors(anchor: &[u8]) -> Vec<Derived> {
     if !anchor.is_ascii() {
         return Vec::new();
     }
@@ -22,7 +22,8 @@ pub fn anchors(anchor: &[u8]) -> Vec<Derived> {
 }
 
 /// Decode the UTF-16 window around hit `h` (the anchor's first code unit).
-pub fn decode_at(data: &[u8], h: usize, kind: Encoding) -> Option<Decoded> {
+#[allow(clippy::unnecessary_wraps)] // the decoders share one shape (`encoded::decode` picks one)
+pub(crate) fn decode_at(data: &[u8], h: usize, kind: Encoding) -> Option<Decoded> {
     let start = h - (h.min(2 * LOOK) & !1);
     let end = start + ((data.len().min(h + 2 * (MAX_TOKEN + LOOK)) - start) & !1);
     let unit = |i: usize| match kind {

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Level, Provenance};
-use crate::report::{Report, Suppression, iso8601};
+use crate::report::{Report, iso8601};
+use crate::suppress::Suppression;
 
 /// A finding's status, the report's main filter. Closed set, in display order.
 ///
@@ -19,7 +20,7 @@ use crate::report::{Report, Suppression, iso8601};
 /// `invalid` / `unknown`), chosen in [`status`] before `Live`; the page and its script
 /// take the list from the data, so nothing else changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Status {
+pub(crate) enum Status {
     Live,
     Expired,
     Allowlisted,
@@ -27,8 +28,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Live, Status::Expired, Status::Allowlisted, Status::Baselined];
-    pub fn id(self) -> &'static str {
+    pub(crate) const ALL: [Status; 4] =
+        [Status::Live, Status::Expired, Status::Allowlisted, Status::Baselined];
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Status::Live => "live",
             Status::Expired => "expired",
@@ -36,7 +38,7 @@ impl Status {
             Status::Baselined => "baselined",
         }
     }
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Live => "Live",
             Status::Expired => "Expired",
@@ -45,28 +47,28 @@ impl Status {
         }
     }
     /// Still a leak someone must act on (reported, not hidden by the settings).
-    pub fn reported(self) -> bool {
+    pub(crate) fn reported(self) -> bool {
         matches!(self, Status::Live | Status::Expired)
     }
 }
 
 /// Hidden findings keep their reason; a reported one is live unless its `exp` passed.
-pub fn status(f: &Finding, hidden: Option<Suppression>) -> Status {
+pub(crate) fn status(f: &Finding, hidden: Option<Suppression>) -> Status {
     match hidden {
-        Some(Suppression::Marker | Suppression::Path) => Status::Allowlisted,
+        Some(Suppression::DisabledRule | Suppression::Marker | Suppression::Path) => Status::Allowlisted,
         Some(Suppression::Baseline) => Status::Baselined,
         None if f.expired == Some(true) => Status::Expired,
         None => Status::Live,
     }
 }
 
-pub struct Row<'a> {
+pub(crate) struct Row<'a> {
     pub f: &'a Finding,
     pub status: Status,
 }
 
 /// Every finding, reported and hidden, in report order.
-pub fn rows<'a>(r: &'a Report) -> Vec<Row<'a>> {
+pub(crate) fn rows<'a>(r: &'a Report) -> Vec<Row<'a>> {
     let mut rows: Vec<Row> = r.findings.iter().map(|f| Row { f, status: status(f, None) }).collect();
     rows.extend(
         r.summary.suppressed.iter().map(|s| Row { f: &s.finding, status: status(&s.finding, Some(s.why)) }),
@@ -76,7 +78,7 @@ pub fn rows<'a>(r: &'a Report) -> Vec<Row<'a>> {
 }
 
 /// The author date as `YYYY-MM-DD` (author's local date), in git mode.
-pub fn date(f: &Finding) -> Option<String> {
+pub(crate) fn date(f: &Finding) -> Option<String> {
     match &f.provenance {
         Provenance::Git { commit } => Some(iso8601(commit.time, commit.offset_minutes)[..10].to_string()),
         _ => None,
@@ -85,7 +87,7 @@ pub fn date(f: &Finding) -> Option<String> {
 
 /// The table's data: `statuses`, `rules`, `keys` (redacted, one per distinct secret) and
 /// `rows`, each row an array (see `cols` in the data and report.js).
-pub fn table(r: &Report, rows: &[Row]) -> Value {
+pub(crate) fn table(r: &Report, rows: &[Row]) -> Value {
     let rule_ids: Vec<&str> = r.rules.iter().map(|x| x.info.id.as_str()).collect();
     let mut rule_index: HashMap<&str, usize> = rule_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let mut rules: Vec<Value> =
@@ -148,7 +150,7 @@ fn row_json(f: &Finding, status: Status, rule: usize, key: usize) -> Value {
 }
 
 /// Text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -166,7 +168,7 @@ pub fn esc(s: &str) -> String {
 
 /// JSON that is safe inside `<script type="application/json">`: no `<`, `>` or `&`
 /// (so no `</script>` or `<!--`), and no U+2028/U+2029.
-pub fn script_json(v: &Value) -> String {
+pub(crate) fn script_json(v: &Value) -> String {
     let text = serde_json::to_string(v).expect("a JSON value serialises");
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

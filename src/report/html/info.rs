@@ -7,10 +7,10 @@
 use crate::config::{Config, Mode};
 use crate::detect::rules::Rule;
 use crate::report::ScanInfo;
-use crate::report::text::human_bytes;
 use crate::source::git::GitMode;
+use crate::vocab::human_bytes;
 
-pub fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> ScanInfo {
+pub(crate) fn scan_info(cfg: &Config, rules: &[Rule], warning_lines: Vec<String>) -> ScanInfo {
     let mut settings: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: String| settings.push((k.to_string(), v));
     let mode = match &cfg.mode {

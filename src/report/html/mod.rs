@@ -8,7 +8,7 @@
 //! the findings table, whose data is one JSON block rendered by `report.js`. Every string
 //! from the repository is HTML-escaped here or set as text by the script; no raw secret.
 
-pub mod data;
+pub(crate) mod data;
 mod info;
 mod svg;
 
@@ -18,9 +18,9 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use self::data::{Row, Status, esc, script_json};
-pub use self::info::scan_info;
+pub(crate) use self::info::scan_info;
 use super::Report;
-use crate::report::text::human_bytes;
+use crate::vocab::human_bytes;
 
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
@@ -31,7 +31,7 @@ fn csp_hash(text: &str) -> String {
 }
 
 /// The page's Content-Security-Policy: nothing but this script and this style.
-pub fn csp() -> String {
+pub(crate) fn csp() -> String {
     format!(
         "default-src 'none'; script-src {}; style-src {}; img-src 'none'; font-src 'none'; \
          connect-src 'none'; base-uri 'none'; form-action 'none'",
@@ -40,7 +40,7 @@ pub fn csp() -> String {
     )
 }
 
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let rows = data::rows(r);
     let rule_ids: Vec<&str> = r.rules.iter().map(|x| x.info.id.as_str()).collect();
     let title = format!("loftyscan audit: {}", r.summary.scan.target);

@@ -12,23 +12,23 @@ use super::data::{Row, esc};
 use crate::finding::Provenance;
 
 /// Bar colours by rule position (colour-blind-safe-ish, distinct on white).
-pub const PALETTE: [&str; 8] =
+pub(super) const PALETTE: [&str; 8] =
     ["#c0392b", "#2471a3", "#d68910", "#148f77", "#7d3c98", "#566573", "#a04000", "#1e8449"];
 
 /// More months than this are drawn by year.
 const MAX_MONTHS: i64 = 120;
 const TOP_DIRS: usize = 10;
 
-pub fn colour(rule: usize) -> &'static str {
+pub(super) fn colour(rule: usize) -> &'static str {
     PALETTE[rule % PALETTE.len()]
 }
 
 /// First-seen date of each reported finding (git history), by month or by year, stacked by rule.
-pub fn timeline(rows: &[Row], rules: &[&str]) -> String {
+pub(super) fn timeline(rows: &[Row], rules: &[&str]) -> String {
     let mut months: BTreeMap<i64, BTreeMap<usize, u64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.status.reported()) {
         let Provenance::Git { commit } = &row.f.provenance else { continue };
-        let date = crate::report::iso8601(commit.time, commit.offset_minutes);
+        let date = crate::vocab::iso8601(commit.time, commit.offset_minutes);
         let (y, m) = (date[..4].parse::<i64>().unwrap_or(1970), date[5..7].parse::<i64>().unwrap_or(1));
         let rule = rules.iter().position(|r| *r == row.f.rule.id).unwrap_or(rules.len());
         *months.entry(y * 12 + m - 1).or_default().entry(rule).or_default() += 1;
@@ -108,7 +108,7 @@ fn axis(s: &mut String, left: f64, base: f64, w: f64, max: u64) {
 }
 
 /// The directories holding the most reported findings (a file's parent directory).
-pub fn directories(rows: &[Row]) -> String {
+pub(super) fn directories(rows: &[Row]) -> String {
     let mut dirs: BTreeMap<String, u64> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.status.reported()) {
         if matches!(row.f.provenance, Provenance::Unreachable { .. }) {

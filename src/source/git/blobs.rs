@@ -22,10 +22,10 @@ use crate::detect::Detector;
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
 use crate::guard;
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
-pub struct Scanned {
+pub(super) struct Scanned {
     pub hits: HashMap<Oid, Vec<Hit>>,
     pub stats: Stats,
 }
@@ -44,7 +44,7 @@ pub struct BlobJob<'a> {
     pub packs: &'a PackReader,
 }
 
-pub fn scan(job: &BlobJob, oids: &[Oid]) -> Result<Scanned> {
+pub(super) fn scan(job: &BlobJob, oids: &[Oid]) -> Result<Scanned> {
     let next = AtomicUsize::new(0);
     let out = Mutex::new(Scanned { hits: HashMap::new(), stats: Stats::default() });
     let threads = job.threads.clamp(1, oids.len().max(1));

@@ -15,11 +15,11 @@ use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use super::caps::Budget;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, Occurrence, blobs, order};
-use crate::finding::{CommitInfo, Finding, Provenance};
+use crate::finding::{CommitInfo, Found, Provenance};
 use crate::source::{SkipReason, Stats};
 
 /// `loftyscan git --range A..B`.
-pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, Stats)> {
+pub(super) fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Found>, Stats)> {
     let (reached, _) = super::revs::range_walk(repo, &ctx.packs, spec)?;
     let commits = order::topo(repo, reached.commits.into_iter().map(Ok))?;
     let (findings, mut stats) = added(repo, ctx, &commits)?;
@@ -29,7 +29,7 @@ pub fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Finding>, 
 
 /// What `commits` (parents before children) added, as `--range` reports it; also the
 /// pre-receive hook's scan of a push.
-pub fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(Vec<Finding>, Stats)> {
+pub(super) fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Result<(Vec<Found>, Stats)> {
     let (mut paths, mut walked) = (Paths::new(), Walked::default());
     let mut occurrences = Vec::new();
     let mut cut = false;
@@ -97,7 +97,7 @@ fn added_by(
 /// `loftyscan git --staged`: index entries that differ from HEAD, read from the object
 /// database as staged (never the working tree). Works before the first commit. The index
 /// is the one git hands a hook (`GIT_INDEX_FILE`: `git commit -a`, `git commit PATH`).
-pub fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+pub(super) fn staged(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     let index = super::read_index(repo)?;
     let head_tree = match repo.head() {
         Ok(head) => {
@@ -148,7 +148,7 @@ fn finish(
     occurrences: Vec<Occurrence>,
     mut stats: Stats,
     provenance: &(dyn Fn(u32) -> Provenance + Sync),
-) -> Result<(Vec<Finding>, Stats)> {
+) -> Result<(Vec<Found>, Stats)> {
     let mut seen = HashSet::new();
     let mut where_: HashMap<Oid, (u32, u32)> = HashMap::new();
     let mut oids = Vec::new();
@@ -171,10 +171,10 @@ fn finish(
     let job = ctx.blob_job(&describe);
     let scanned = blobs::scan(&job, &oids)?;
     stats.merge(&scanned.stats);
-    let mut found = super::assemble(ctx, &scanned.hits, &occurrences, paths, provenance);
+    let mut found = super::assemble(&scanned.hits, &occurrences, paths, provenance);
     let added = occurrences.iter().filter(|o| o.old.is_empty());
     let added = added.map(|o| (paths.path(o.path), o.order, provenance(o.order)));
-    crate::source::names::in_git(ctx.det, ctx.now, &mut found, added);
+    crate::source::names::in_git(ctx.det, &mut found, added);
     Ok((found, stats))
 }
 

@@ -17,7 +17,7 @@ use super::pack::single::PackReader;
 use super::tags::Peeled;
 
 #[derive(Default)]
-pub struct Reached {
+pub(crate) struct Reached {
     pub commits: Vec<Oid>,
     pub unreadable: Vec<(Oid, String)>,
 }
@@ -51,7 +51,7 @@ struct Walk<'a> {
 }
 
 /// Every commit `push` reaches and `hide` does not.
-pub fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[Oid]) -> Reached {
+pub(super) fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[Oid]) -> Reached {
     let mut w = Walk {
         repo,
         packs,
@@ -187,7 +187,7 @@ impl Walk<'_> {
 
 /// The commit a ref's target leads to (through tags), checked at each step; `None` for a
 /// ref to a blob or a tree, or one that cannot be read (noted in `unreadable`).
-pub fn peel(
+pub(super) fn peel(
     repo: &Repository,
     packs: &PackReader,
     id: Oid,
@@ -204,7 +204,11 @@ pub fn peel(
 }
 
 /// Every ref's commit (tags peeled) and HEAD's: the tips of a whole-history walk.
-pub fn ref_tips(repo: &Repository, packs: &PackReader, unreadable: &mut Vec<(Oid, String)>) -> Vec<Oid> {
+pub(super) fn ref_tips(
+    repo: &Repository,
+    packs: &PackReader,
+    unreadable: &mut Vec<(Oid, String)>,
+) -> Vec<Oid> {
     let mut tips = Vec::new();
     if let Ok(refs) = repo.references() {
         for r in refs.flatten() {

@@ -19,13 +19,13 @@ use super::order::Node;
 use super::pack::trees::Graph;
 use super::tree::Paths;
 use crate::detect::stream::Hit;
-use crate::finding::{Exposure, Finding};
+use crate::finding::{Exposure, Found};
 
 /// Tree visits and entries (a tree at a path, from one root) before the facts are cut short.
-pub const MAX_VISITS: u64 = 1 << 20;
+pub(super) const MAX_VISITS: u64 = 1 << 20;
 
 /// The ref tips and HEAD, as root trees.
-pub struct Tips {
+pub(super) struct Tips {
     /// Ref names, sorted: an index into this list orders refs by name.
     names: Vec<String>,
     /// Each distinct tip tree and the refs (indices into `names`) whose tip has it.
@@ -35,7 +35,7 @@ pub struct Tips {
 
 impl Tips {
     /// Every ref that peels to a commit (branches, tags, remotes, notes, stash), and HEAD.
-    pub fn read(repo: &Repository, packs: &super::pack::single::PackReader) -> Tips {
+    pub(super) fn read(repo: &Repository, packs: &super::pack::single::PackReader) -> Tips {
         // Peeled with the pack check first (the commit walk warns about what it refuses).
         let tree_of = |target: Option<Oid>| {
             let c = super::commits::peel(repo, packs, target?, &mut Vec::new())?;
@@ -90,20 +90,20 @@ impl Facts {
 }
 
 /// The graph and its marks, as placement left them.
-pub struct Trees<'a> {
+pub(super) struct Trees<'a> {
     pub graph: &'a Graph,
     pub marks: &'a [bool],
 }
 
 /// Give each finding its exposure facts, from the ref tips of `repo` and the tree graph.
-pub fn annotate(
+pub(super) fn annotate(
     ctx: &Ctx,
     repo: &Repository,
     trees: &Trees,
     commits: &[Node],
     paths: &mut Paths,
     hits: &HashMap<Oid, Vec<Hit>>,
-    findings: &mut [Finding],
+    findings: &mut [Found],
 ) {
     let tips = &Tips::read(repo, &ctx.packs);
     let mut budget = MAX_VISITS;
@@ -123,7 +123,8 @@ pub fn annotate(
     }
     let by_key = by_secret(&facts, hits, ctx, paths);
     for f in findings {
-        let key = (f.rule.id.as_str(), f.secret.expose(), f.location.path.as_bytes().to_vec());
+        let rule = ctx.det.rules[f.hit.rule].info.id.as_str();
+        let key = (rule, f.hit.secret.expose(), f.path.as_bytes().to_vec());
         let got = by_key.get(&key).cloned().unwrap_or_default();
         f.exposure = Some(Exposure {
             present_at_head: got.at_head,
@@ -210,7 +211,7 @@ fn each_pair(trees: &Trees, root: Oid, paths: &mut Paths, budget: &mut u64, f: &
 /// The `odb` engine has no tree graph: read every tree reachable from the commits once,
 /// through libgit2, keeping subtree edges and edges to blobs with hits (as the pack
 /// engine's graph does). Unreadable trees were warned about by the walk.
-pub fn graph_from_odb(repo: &Repository, commits: &[Node], hits: &HashSet<Oid>) -> Graph {
+pub(super) fn graph_from_odb(repo: &Repository, commits: &[Node], hits: &HashSet<Oid>) -> Graph {
     let mut graph = Graph::default();
     let mut seen: HashSet<Oid> = HashSet::new();
     let mut stack: Vec<Oid> = commits.iter().map(|n| n.tree).collect();

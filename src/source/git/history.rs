@@ -19,35 +19,40 @@ use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, Occurrence, blobs, commits, exposure, order, pack};
 use crate::detect::stream::Hit;
-use crate::finding::{Exposure, Finding, Provenance, RelPath};
+use crate::finding::{Exposure, Found, Provenance, RelPath};
 use crate::progress::trace;
-use crate::source::to_finding;
 use crate::source::{SkipReason, Stats};
 
 /// A shallow clone's history stops at its grafted commits.
-pub const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
+pub(super) const SHALLOW_HISTORY: &str = "this is a shallow clone: history is cut short, older commits \
      were not scanned (fetch it all: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
-pub const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
+pub(super) const SHALLOW_RANGE: &str = "this is a shallow clone and the range reaches its cut: the \
      oldest commits scanned are compared with nothing, older ones are missing (fetch the \
      history: actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`)";
 
-pub fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+pub(super) fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     trace("history: start");
     if repo.is_shallow() {
         ctx.progress.warn(SHALLOW_HISTORY);
     }
     // A `--since` window reads few blobs: auto walks it object by object.
     let auto_pack = ctx.opts.limits.since.is_none();
+    let usable = pack::usable(repo) && ctx.spec.objects_in_git_dir();
     let use_pack = match ctx.opts.engine {
-        GitEngine::Pack => pack::usable(repo) && ctx.spec.objects_in_git_dir(),
-        GitEngine::Auto => auto_pack && pack::usable(repo) && ctx.spec.objects_in_git_dir(),
+        GitEngine::Pack if !usable => anyhow::bail!(
+            "--git-engine pack cannot read this repository: its objects are not all in its own \
+             objects/ directory (alternates, GIT_OBJECT_DIRECTORY); use --git-engine auto or odb"
+        ),
+        GitEngine::Pack => true,
+        GitEngine::Auto => auto_pack && usable,
         GitEngine::Odb => false,
     };
     if use_pack { scan_pack_first(repo, ctx) } else { scan_walk_first(repo, ctx) }
 }
 
-fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
-    small_libgit2_caches();
+fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
+    // libgit2 only reads commits here (and refs): small pack windows keep memory down.
+    super::open::tune(super::open::Tuning::CommitsOnly);
     let store = pack::Store::open(repo, ctx.opts.threads)?;
     let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
@@ -90,27 +95,13 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
-    let mut findings = finish(ctx, &infos(repo, &commits, &tags), &paths, &first, &all.hits);
+    let mut findings = finish(&infos(repo, &commits, &tags), &paths, &first, &all.hits);
     trace("history: findings assembled");
     let trees = exposure::Trees { graph: &graph, marks: &marks };
     exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &all.hits, &mut findings);
     trace("history: exposure facts");
     unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
     Ok((findings, stats))
-}
-
-/// libgit2 only reads commits in the pack engine (and refs): small pack windows and
-/// caches keep memory down.
-fn small_libgit2_caches() {
-    // SAFETY: global libgit2 options, set from the main thread while no other thread uses libgit2.
-    #[allow(unsafe_code)]
-    unsafe {
-        let _ = git2::opts::set_mwindow_size(8 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
-        let _ = git2::opts::set_cache_max_size(16 << 20);
-        // Each commit is read once: cached ones would stay for the whole scan.
-        let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
-    }
 }
 
 /// No blob has hits: the trees are still read, for the git bombs the odb engine's walk
@@ -195,7 +186,7 @@ fn unreachable(
     hits: &HashMap<Oid, Vec<Hit>>,
     placed: &HashSet<Oid>,
     any_capped: bool,
-    findings: &mut Vec<Finding>,
+    findings: &mut Vec<Found>,
 ) {
     let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
     if dangling.is_empty() {
@@ -228,8 +219,7 @@ fn unreachable(
             if once.insert((h.rule, h.secret.expose())) {
                 let id = blob.to_string();
                 let path = RelPath::new(id.clone().into_bytes());
-                let mut f =
-                    to_finding(ctx.det, h.clone(), path, Provenance::Unreachable { blob: id }, ctx.now);
+                let mut f = Found::new(h.clone(), path, Provenance::Unreachable { blob: id });
                 f.exposure = Some(Exposure::default());
                 findings.push(f);
             }
@@ -237,7 +227,7 @@ fn unreachable(
     }
 }
 
-fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)> {
+fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     let mut stats = Stats::default();
     let commits = ordered_commits(repo, ctx, &mut stats)?;
     let tags = tag_roots(repo, ctx);
@@ -265,7 +255,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Finding>, Stats)
         stats.merge(&more.stats);
         scanned.hits.extend(more.hits);
     }
-    let mut findings = finish(ctx, &infos(repo, &commits, &tags), &w.paths, &w.first, &scanned.hits);
+    let mut findings = finish(&infos(repo, &commits, &tags), &w.paths, &w.first, &scanned.hits);
     reached.retain(|b| scanned.hits.contains_key(b));
     if !reached.is_empty() {
         let graph = exposure::graph_from_odb(repo, &commits, &reached);
@@ -333,7 +323,7 @@ fn tag_roots(repo: &Repository, ctx: &Ctx) -> Vec<TagRoot> {
 }
 
 /// One counted warning per commit (or tag) the commit walk could not read.
-pub fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
+pub(super) fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, String)>, stats: &mut Stats) {
     unreadable.sort();
     unreadable.dedup_by_key(|(o, _)| *o);
     for (oid, why) in unreadable {
@@ -419,23 +409,22 @@ fn infos<'a>(repo: &'a Repository, commits: &'a [order::Node], tags: &[TagRoot])
 }
 
 fn finish(
-    ctx: &Ctx,
     infos: &super::Infos,
     paths: &Paths,
     first: &HashMap<(Oid, u32), u32>,
     hits: &HashMap<Oid, Vec<Hit>>,
-) -> Vec<Finding> {
+) -> Vec<Found> {
     let occurrences: Vec<Occurrence> = first
         .iter()
         .filter(|((blob, _), _)| hits.contains_key(blob))
         .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
         .collect();
     let provenance = |order: u32| Provenance::Git { commit: infos.get(order) };
-    super::assemble(ctx, hits, &occurrences, paths, &provenance)
+    super::assemble(hits, &occurrences, paths, &provenance)
 }
 
 /// Count (and warn about) what the walk could not follow.
-pub fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
+pub(super) fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
     for _ in &walked.submodules {
         stats.skip(SkipReason::Submodule);
     }

@@ -29,7 +29,7 @@ impl Limits {
 
     /// The `--since` bound as an RFC 3339 UTC time.
     pub fn since_utc(&self) -> Option<String> {
-        self.since.as_ref().map(|(secs, _)| crate::report::iso8601(*secs, 0))
+        self.since.as_ref().map(|(secs, _)| crate::vocab::iso8601(*secs, 0))
     }
 
     /// `commits since 2024-01-01T00:00:00Z (committer date), from main, v2` (escaped), if limited.
@@ -88,7 +88,7 @@ fn tip(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
 
 /// `--since`: `YYYY-MM-DD` (midnight UTC) or RFC 3339 (`2024-05-01T12:00:00Z`,
 /// `…+02:00`, fractions of a second ignored).
-pub fn parse_since(s: &str) -> Result<(i64, String), String> {
+pub(crate) fn parse_since(s: &str) -> Result<(i64, String), String> {
     let bad =
         || "not a date: use YYYY-MM-DD (midnight UTC) or RFC 3339 (e.g. 2024-05-01T12:00:00Z)".to_string();
     let b = s.as_bytes();

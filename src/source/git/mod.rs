@@ -12,14 +12,14 @@ mod changes;
 mod commits;
 mod exposure;
 mod history;
-pub mod limits;
-pub mod open;
+pub(crate) mod limits;
+pub(crate) mod open;
 mod order;
 pub mod pack;
-pub mod prereceive;
-pub mod revs;
+pub(crate) mod prereceive;
+pub(crate) mod revs;
 mod tags;
-pub mod tree;
+pub(crate) mod tree;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -28,10 +28,10 @@ use std::sync::Arc;
 use anyhow::Result;
 use git2::{Commit, Oid};
 
-use super::{Stats, to_finding};
+use super::Stats;
 use crate::detect::Detector;
 use crate::detect::stream::Hit;
-use crate::finding::{CommitInfo, Finding, Provenance, RelPath};
+use crate::finding::{CommitInfo, Found, Provenance, RelPath};
 use crate::progress::Progress;
 
 #[derive(Clone, Debug)]
@@ -58,8 +58,6 @@ pub enum GitEngine {
 }
 
 pub struct GitOptions {
-    /// `[REPO]` as given; none: the repository the environment names (see [`open`]).
-    pub repo: Option<PathBuf>,
     pub mode: GitMode,
     pub engine: GitEngine,
     pub max_blob_size: u64,
@@ -75,7 +73,6 @@ pub struct Ctx<'a> {
     pub det: &'a Detector,
     /// The repository's packs, checked before libgit2 reads an object from them.
     pub packs: pack::single::PackReader,
-    pub now: i64,
     pub opts: &'a GitOptions,
     pub progress: &'a Progress,
     /// How the repository was opened: worker threads reopen it the same way.
@@ -101,24 +98,33 @@ impl Ctx<'_> {
     }
 }
 
+/// Scan the repository `config` opened ([`open::open`]), in `opts.mode`.
 pub fn scan(
     det: &Detector,
+    opened: &open::Opened,
     opts: &GitOptions,
-    now: i64,
     progress: &Progress,
-) -> Result<(Vec<Finding>, Stats)> {
-    let (repo, spec) = open::open(opts.repo.as_deref())?;
+) -> Result<(Vec<Found>, Stats)> {
+    let open::Opened { repo, spec } = opened;
     let packs = pack::single::PackReader::open(repo.path());
     let object_dirs = match &opts.mode {
-        GitMode::PreReceive(_) => prereceive::quarantine(&repo)?,
+        GitMode::PreReceive(_) => prereceive::quarantine(repo)?,
         _ => Vec::new(),
     };
-    let ctx = Ctx { det, packs, now, opts, progress, spec: &spec, object_dirs: &object_dirs };
+    let ctx = Ctx { det, packs, opts, progress, spec, object_dirs: &object_dirs };
     match &opts.mode {
-        GitMode::History => history::scan(&repo, &ctx),
-        GitMode::Range(range) => changes::range(&repo, &ctx, range),
-        GitMode::Staged => changes::staged(&repo, &ctx),
-        GitMode::PreReceive(push) => prereceive::scan(&repo, &ctx, push),
+        GitMode::History => {
+            let (mut found, stats) = history::scan(repo, &ctx)?;
+            // Keys in ref names (of the refs `--branch` names, if given).
+            let named = opts.limits.names(repo);
+            let keep =
+                |name: &[u8]| opts.limits.branches.is_empty() || named.iter().any(|n| n.as_bytes() == name);
+            found.extend(super::names::refs(repo, det, &keep));
+            Ok((found, stats))
+        }
+        GitMode::Range(range) => changes::range(repo, &ctx, range),
+        GitMode::Staged => changes::staged(repo, &ctx),
+        GitMode::PreReceive(push) => prereceive::scan(repo, &ctx, push),
     }
 }
 
@@ -146,12 +152,11 @@ pub struct Occurrence {
 /// One finding per (rule, secret, path): the occurrence with the lowest `order`, then
 /// the first in the blob. A secret also found in an `old` blob is not new: left out.
 pub fn assemble(
-    ctx: &Ctx,
     hits: &HashMap<Oid, Vec<Hit>>,
     occurrences: &[Occurrence],
     paths: &tree::Paths,
     provenance: &dyn Fn(u32) -> Provenance,
-) -> Vec<Finding> {
+) -> Vec<Found> {
     let mut best: HashMap<(usize, &[u8], u32), (u32, &Hit)> = HashMap::new();
     for o in occurrences {
         let Some(blob_hits) = hits.get(&o.blob) else { continue };
@@ -169,7 +174,7 @@ pub fn assemble(
     best.into_iter()
         .map(|((_, _, path), (order, hit))| {
             let rel = RelPath::new(paths.path(path));
-            to_finding(ctx.det, hit.clone(), rel, provenance(order), ctx.now)
+            Found::new(hit.clone(), rel, provenance(order))
         })
         .collect()
 }

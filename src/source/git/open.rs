@@ -22,6 +22,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use git2::{Repository, RepositoryOpenFlags};
 
+/// An open repository and how it was opened (worker threads reopen it from `spec`).
+pub struct Opened {
+    pub repo: Repository,
+    pub spec: RepoSpec,
+}
+
 /// How the repository was opened, so every thread opens the same view of it.
 #[derive(Clone, Debug)]
 pub struct RepoSpec {
@@ -37,11 +43,10 @@ const OBJECT_VARS: [&str; 2] = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DI
 impl RepoSpec {
     /// Open the repository again, as it was first opened.
     pub fn reopen(&self) -> Result<Repository> {
-        let flags = if self.from_env {
-            RepositoryOpenFlags::FROM_ENV | RepositoryOpenFlags::NO_SEARCH
-        } else {
-            RepositoryOpenFlags::NO_SEARCH
-        };
+        if !self.from_env {
+            return open_git_dir(&self.git_dir);
+        }
+        let flags = RepositoryOpenFlags::FROM_ENV | RepositoryOpenFlags::NO_SEARCH;
         Repository::open_ext(&self.git_dir, flags, none())
             .map_err(|e| anyhow!("cannot open repository '{}' ({})", self.git_dir.display(), e.message()))
     }
@@ -58,8 +63,8 @@ impl RepoSpec {
 /// environment names (`GIT_DIR`, else the current directory and its parents).
 /// Owner validation is off: loftyscan only reads objects and runs nothing a repository
 /// configures, and CI checkouts are often owned by another user.
-pub fn open(path: Option<&Path>) -> Result<(Repository, RepoSpec)> {
-    set_global_options();
+pub(crate) fn open(path: Option<&Path>) -> Result<Opened> {
+    tune(Tuning::Scan);
     let from_env = || Repository::open_from_env().map_err(|e| e.message().to_string());
     let repo = match path {
         None => from_env().map(|r| (r, true)).map_err(|msg| not_a_repo(Path::new("."), &msg))?,
@@ -73,7 +78,14 @@ pub fn open(path: Option<&Path>) -> Result<(Repository, RepoSpec)> {
         }
     };
     let spec = RepoSpec { git_dir: repo.0.path().to_path_buf(), from_env: repo.1 };
-    Ok((repo.0, spec))
+    Ok(Opened { repo: repo.0, spec })
+}
+
+/// Open the git directory `git_dir` itself, environment aside (what worker threads that
+/// read `objects/` directly use).
+pub(crate) fn open_git_dir(git_dir: &Path) -> Result<Repository> {
+    Repository::open_ext(git_dir, RepositoryOpenFlags::NO_SEARCH, none())
+        .map_err(|e| anyhow!("cannot open repository '{}' ({})", git_dir.display(), e.message()))
 }
 
 fn not_a_repo(path: &Path, msg: &str) -> anyhow::Error {
@@ -95,15 +107,36 @@ fn none() -> &'static [&'static OsStr] {
     &[]
 }
 
+/// How libgit2 is tuned (its process-global options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tuning {
+    /// Every scan, before the repository is opened: owner validation off (see [`open`]);
+    /// pack windows mapped 64 MiB at a time, at most 192 MiB mapped (libgit2's 64-bit
+    /// default maps up to 8 GiB); decoded objects cached up to 64 MiB.
+    Scan,
+    /// The pack engine's whole-history scan, where libgit2 reads only commits and refs:
+    /// small windows (8 MiB, 32 MiB mapped), a 16 MiB cache, and no cached commits (each
+    /// is read once: cached ones would stay for the whole scan).
+    CommitsOnly,
+}
+
+/// Set libgit2's process-global options: the one place they are set.
 #[allow(unsafe_code)] // the one unsafe block below; its SAFETY note says why it is sound
-fn set_global_options() {
-    // SAFETY: global libgit2 options, set before any repository is opened, from the main
-    // thread. Memory: pack windows are mapped 64 MiB at a time and at most 192 MiB stay
-    // mapped (libgit2's 64-bit default maps up to 8 GiB); decoded objects cached up to 64 MiB.
+pub(crate) fn tune(t: Tuning) {
+    let (window, mapped, cache) = match t {
+        Tuning::Scan => (64 << 20, 192 << 20, 64 << 20),
+        Tuning::CommitsOnly => (8 << 20, 32 << 20, 16 << 20),
+    };
+    // SAFETY: libgit2's global options are not synchronised: both tunings are set from the
+    // main thread while no other thread uses libgit2 (before the repository is opened, and
+    // before the pack engine starts its workers).
     unsafe {
         let _ = git2::opts::set_verify_owner_validation(false);
-        let _ = git2::opts::set_mwindow_size(64 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(192 << 20);
-        let _ = git2::opts::set_cache_max_size(64 << 20);
+        let _ = git2::opts::set_mwindow_size(window);
+        let _ = git2::opts::set_mwindow_mapped_limit(mapped);
+        let _ = git2::opts::set_cache_max_size(cache);
+        if t == Tuning::CommitsOnly {
+            let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Commit, 0);
+        }
     }
 }

@@ -55,8 +55,8 @@ impl FromIterator<Oid> for Parents {
     }
 }
 
-/// `walk`: a revwalk, or any other list of commit ids (each once).
-pub fn topo(
+/// `walk`: a revwalk, or any other list of commit ids.
+pub(super) fn topo(
     repo: &Repository,
     walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
 ) -> Result<Vec<Node>> {

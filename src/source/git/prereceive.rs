@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use git2::{ObjectType, Odb, Oid, Repository};
 
 use super::{Ctx, changes, order};
-use crate::finding::Finding;
+use crate::finding::Found;
 use crate::prereceive::Push;
 use crate::prereceive::input::RefUpdate;
 use crate::source::Stats;
@@ -25,7 +25,7 @@ const MAX_OBJECT_DIRS: usize = 64;
 
 /// Add the quarantine's object directories (from git's environment) to `repo`; gives
 /// them, for the blob workers' handles.
-pub fn quarantine(repo: &Repository) -> Result<Vec<PathBuf>> {
+pub(crate) fn quarantine(repo: &Repository) -> Result<Vec<PathBuf>> {
     // git has hashed every pushed object already (index-pack), and the repository's own
     // before accepting them: re-hashing each object libgit2 reads would double the cost.
     git2::opts::strict_hash_verification(false);
@@ -35,7 +35,7 @@ pub fn quarantine(repo: &Repository) -> Result<Vec<PathBuf>> {
 }
 
 /// `dirs` as alternates of `odb` (in memory only).
-pub fn add_object_dirs(odb: &Odb, dirs: &[PathBuf]) -> Result<()> {
+pub(crate) fn add_object_dirs(odb: &Odb, dirs: &[PathBuf]) -> Result<()> {
     for d in dirs {
         let text = d.to_str().ok_or_else(|| anyhow!("object directory '{}' is not UTF-8", d.display()))?;
         odb.add_disk_alternate(text)
@@ -112,7 +112,7 @@ fn unquote(s: &str) -> Option<(String, &str)> {
 }
 
 /// Scan what `push` adds; records in `push` which update brought each scanned commit.
-pub fn scan(repo: &Repository, ctx: &Ctx, push: &Push) -> Result<(Vec<Finding>, Stats)> {
+pub(crate) fn scan(repo: &Repository, ctx: &Ctx, push: &Push) -> Result<(Vec<Found>, Stats)> {
     let (commits, introduced) = pushed(repo, &push.updates)?;
     crate::progress::trace(&format!("pre-receive: {} commits pushed", commits.len()));
     let by_id = introduced.into_iter().map(|(oid, i)| (oid.to_string(), i)).collect();

@@ -16,7 +16,7 @@ use super::pack::single::PackReader;
 
 /// The commits of `spec` (`A..B`, `A..` = `A..HEAD`), walked with the pack check (what
 /// cannot be read is in `unreadable`), and whether A was the zero id.
-pub fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> Result<(Reached, bool)> {
+pub(crate) fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> Result<(Reached, bool)> {
     let (a, b) = match spec.split_once("..") {
         Some((a, b)) if !a.is_empty() && !b.starts_with('.') => (a, if b.is_empty() { "HEAD" } else { b }),
         _ => bail!("--range takes A..B (e.g. origin/main..HEAD), not '{spec}'"),
@@ -34,7 +34,7 @@ pub fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> Result<(
 
 /// [`commit_of`], with the pack check on the object a plain name (a ref, a full id)
 /// names before libgit2 reads it: a tip inside a delta cycle is an error, not a hang.
-pub fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
+pub(crate) fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Result<Oid> {
     let named = Oid::from_str(rev).ok().filter(|_| rev.len() == 40).or_else(|| {
         let r = repo.resolve_reference_from_short_name(rev).ok()?;
         r.resolve().ok()?.target()
@@ -54,14 +54,14 @@ pub fn checked_commit_of(repo: &Repository, packs: &PackReader, rev: &str) -> Re
 }
 
 /// `0000…` (40 or 64 zeros): git's name for "no commit".
-pub fn is_zero(rev: &str) -> bool {
+pub(crate) fn is_zero(rev: &str) -> bool {
     matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b == b'0')
 }
 
 /// Hide every commit another ref reaches. `own` is the scanned ref's full name: it and its
 /// remote-tracking copies are not "other" (`refs/remotes/origin/new-branch` in a CI
 /// checkout); with no name, refs whose tip is `tip` are not.
-pub fn hide_other_refs(
+pub(crate) fn hide_other_refs(
     repo: &Repository,
     packs: &PackReader,
     hide: &mut Vec<Oid>,
@@ -105,7 +105,7 @@ fn remote_branch(name: &str) -> Option<&str> {
     name.strip_prefix("refs/remotes/")?.split_once('/').map(|(_, b)| b)
 }
 
-pub fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
+pub(crate) fn commit_of(repo: &Repository, rev: &str) -> Result<Oid> {
     repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map(|c| c.id()).map_err(|e| {
         let shallow = if repo.is_shallow() {
             "; this is a shallow clone, so older commits are missing: fetch the history \

@@ -16,7 +16,7 @@ use crate::finding::CommitInfo;
 /// Tags on tags followed at most this deep.
 const MAX_TAG_CHAIN: usize = 64;
 
-pub struct TagRoot {
+pub(super) struct TagRoot {
     pub target: Oid,
     pub is_tree: bool,
     pub refname: String,
@@ -24,7 +24,7 @@ pub struct TagRoot {
     pub info: Arc<CommitInfo>,
 }
 
-pub fn roots(repo: &Repository, packs: &PackReader) -> Vec<TagRoot> {
+pub(super) fn roots(repo: &Repository, packs: &PackReader) -> Vec<TagRoot> {
     let Ok(refs) = repo.references() else { return Vec::new() };
     let mut out: Vec<TagRoot> = Vec::new();
     for r in refs.flatten() {
@@ -40,7 +40,7 @@ pub fn roots(repo: &Repository, packs: &PackReader) -> Vec<TagRoot> {
 }
 
 /// Where a chain of tags from a ref ends.
-pub enum Peeled<'r> {
+pub(super) enum Peeled<'r> {
     /// The first object that is not a tag, its kind, and the outermost tag (if any).
     Object(Oid, ObjectType, Option<git2::Tag<'r>>),
     /// An object on the way cannot be read (the pack check refuses it, libgit2 fails on
@@ -51,7 +51,7 @@ pub enum Peeled<'r> {
 }
 
 /// Follow tags from `id`, each object checked before libgit2 reads it.
-pub fn peel<'r>(repo: &'r Repository, packs: &PackReader, mut id: Oid) -> Peeled<'r> {
+pub(super) fn peel<'r>(repo: &'r Repository, packs: &PackReader, mut id: Oid) -> Peeled<'r> {
     let Ok(odb) = repo.odb() else { return Peeled::Gone };
     let mut outer = None;
     for _ in 0..MAX_TAG_CHAIN {

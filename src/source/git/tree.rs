@@ -56,7 +56,7 @@ impl Paths {
 }
 
 /// A blob entry of the new tree that the old tree lacks at that path.
-pub struct Changed {
+pub(crate) struct Changed {
     pub path: u32,
     pub blob: Oid,
     /// The blob at that path in the old tree, if it had one.
@@ -65,7 +65,7 @@ pub struct Changed {
 
 /// What a comparison ran into besides blobs.
 #[derive(Default)]
-pub struct Walked {
+pub(crate) struct Walked {
     /// Paths of gitlinks (submodules) seen among the changes: not followed.
     pub submodules: HashSet<u32>,
     /// Trees that could not be read (missing or corrupt objects), by id, with why.
@@ -76,7 +76,7 @@ pub struct Walked {
 
 impl Walked {
     /// Keep `budget`'s warning for `what` (a commit or a tag), if its walk hit a cap.
-    pub fn note_caps(&mut self, budget: &Budget, what: &str) {
+    pub(crate) fn note_caps(&mut self, budget: &Budget, what: &str) {
         if let Some(w) = budget.warning(what) {
             self.capped.push((w, budget.left_out()));
         }
@@ -84,7 +84,7 @@ impl Walked {
 }
 
 /// The repository's objects as the walks read them: libgit2, behind the pack check.
-pub struct Objects<'a> {
+pub(crate) struct Objects<'a> {
     pub repo: &'a Repository,
     pub packs: &'a PackReader,
 }
@@ -105,7 +105,7 @@ impl Objects<'_> {
 
 /// Every blob of tree `new` that differs from `old` at the same path (all of them if `old`
 /// is `None`), passed to `each`, within `budget` (see [`super::caps`]).
-pub fn changes(
+pub(crate) fn changes(
     objects: &Objects,
     paths: &mut Paths,
     (new, old): (Oid, Option<Oid>),

@@ -96,7 +96,7 @@ pub fn capped(
 /// walks that placed findings) not among them. Placing walks fewer trees than the odb
 /// engine compares; should it still hit a cap where that comparison does not, its count
 /// is reported too.
-pub fn of_history(
+pub(in crate::source::git) fn of_history(
     graph: &Graph,
     commits: &[Node],
     tags: &[TagRoot],
@@ -116,7 +116,10 @@ pub fn of_history(
 /// Each commit's tree with its first parent's tree, then each tagged tree (a tagged blob
 /// holds the place of its tag with no tree). Commits are found by id through a table of
 /// 4-byte slots, and the pairs made as they are walked (no list of them all).
-pub fn roots<'a>(commits: &'a [Node], tags: &'a [TagRoot]) -> impl Iterator<Item = (Oid, Option<Oid>)> + 'a {
+pub(in crate::source::git) fn roots<'a>(
+    commits: &'a [Node],
+    tags: &'a [TagRoot],
+) -> impl Iterator<Item = (Oid, Option<Oid>)> + 'a {
     let oid_of = |i: u32| commits[i as usize].oid;
     let mut index = super::compact::IdTable::with_capacity(commits.len(), super::compact::seed());
     for (i, n) in commits.iter().enumerate() {

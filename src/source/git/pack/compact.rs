@@ -12,7 +12,7 @@
 use git2::Oid;
 
 /// Object id → dense id (`0..n`), the ids kept by the caller.
-pub struct IdTable {
+pub(crate) struct IdTable {
     slots: Vec<u32>,
     len: usize,
     seed: u64,
@@ -23,7 +23,7 @@ const EMPTY: u32 = u32::MAX;
 impl IdTable {
     /// A table for about `n` ids, hashed with `seed` (random per process: ids come from
     /// the repository, and an attacker choosing them must not choose their slots).
-    pub fn with_capacity(n: usize, seed: u64) -> Self {
+    pub(crate) fn with_capacity(n: usize, seed: u64) -> Self {
         let cap = (n.max(16) * 4 / 3 + 1).next_power_of_two();
         IdTable { slots: vec![EMPTY; cap], len: 0, seed }
     }
@@ -36,7 +36,7 @@ impl IdTable {
     }
 
     /// The dense id of `oid` (`oid_of(id)` gives each stored id's object id).
-    pub fn get(&self, oid: &Oid, oid_of: impl Fn(u32) -> Oid) -> Option<u32> {
+    pub(crate) fn get(&self, oid: &Oid, oid_of: impl Fn(u32) -> Oid) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = self.hash(oid) & mask;
         loop {
@@ -49,7 +49,7 @@ impl IdTable {
     }
 
     /// Store `id` for `oid` (not stored yet).
-    pub fn insert(&mut self, oid: &Oid, id: u32, oid_of: impl Fn(u32) -> Oid) {
+    pub(crate) fn insert(&mut self, oid: &Oid, id: u32, oid_of: impl Fn(u32) -> Oid) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             let grown = vec![EMPTY; self.slots.len() * 2];
             let old = std::mem::replace(&mut self.slots, grown);
@@ -75,13 +75,13 @@ impl IdTable {
 
 /// Lists of `T` back to back in blocks of `BLOCK` items (a longer list gets a block of
 /// its own); each list is named by a [`Span`].
-pub struct Spans<T> {
+pub(crate) struct Spans<T> {
     blocks: Vec<Vec<T>>,
 }
 
 /// Where a list is: its block, its start in the block and its length.
 #[derive(Clone, Copy, Default)]
-pub struct Span {
+pub(crate) struct Span {
     block: u32,
     start: u32,
     len: u32,
@@ -96,7 +96,7 @@ impl<T: Copy> Default for Spans<T> {
 }
 
 impl<T: Copy> Spans<T> {
-    pub fn push(&mut self, items: &[T]) -> Span {
+    pub(crate) fn push(&mut self, items: &[T]) -> Span {
         if items.is_empty() {
             return Span::default();
         }
@@ -111,7 +111,7 @@ impl<T: Copy> Spans<T> {
         Span { block: block as u32, start: start as u32, len: items.len() as u32 }
     }
 
-    pub fn get(&self, s: Span) -> &[T] {
+    pub(crate) fn get(&self, s: Span) -> &[T] {
         match s.len {
             0 => &[],
             n => &self.blocks[s.block as usize][s.start as usize..(s.start + n) as usize],
@@ -120,7 +120,7 @@ impl<T: Copy> Spans<T> {
 }
 
 impl Span {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 }
@@ -128,7 +128,7 @@ impl Span {
 /// A tree's subtree edges, (name id, tree id), as varints: the name id, then the tree id
 /// less the parent's (zigzag). 2 to 5 bytes an edge instead of 8: the names are few
 /// and the ids near.
-pub fn put_edge(out: &mut Vec<u8>, parent: u32, (name, child): (u32, u32)) {
+pub(crate) fn put_edge(out: &mut Vec<u8>, parent: u32, (name, child): (u32, u32)) {
     put_varint(out, name.into());
     let d = i64::from(child) - i64::from(parent);
     put_varint(out, ((d << 1) ^ (d >> 63)) as u64);
@@ -189,7 +189,7 @@ impl Iterator for Edges<'_> {
 }
 
 /// A per-process seed for [`IdTable`].
-pub fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(0x5eed);

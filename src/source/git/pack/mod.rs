@@ -7,14 +7,14 @@
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
 pub mod bombs;
-pub mod compact;
+pub(crate) mod compact;
 pub mod delta;
 pub mod index;
 pub mod layout;
-pub mod oversize;
+pub(crate) mod oversize;
 pub mod resolve;
-pub mod single;
-pub mod sparse;
+pub(crate) mod single;
+pub(crate) mod sparse;
 pub mod trees;
 
 use std::collections::{HashMap, HashSet};
@@ -30,8 +30,8 @@ use self::layout::{BROKEN, Layout, TREE};
 use self::resolve::{Lost, Pack, Visitor};
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
 pub struct AllBlobs {
     pub hits: HashMap<Oid, Vec<Hit>>,

@@ -11,8 +11,8 @@ use git2::{ObjectType, Oid, Repository};
 use super::layout::Layout;
 use super::resolve::Pack;
 use crate::progress::Progress;
-use crate::report::text::human_bytes;
 use crate::source::{SkipReason, Stats};
+use crate::vocab::human_bytes;
 
 /// Objects built on one refused base that are kept to name a path; more are counted only.
 const MAX_BUILT_ON: usize = 4096;
@@ -34,7 +34,7 @@ impl Refused {
 }
 
 /// Fill in `built_on` for the bases of `pack` among `refused`.
-pub fn add_built_on(pack: &Pack, refused: &mut [Refused]) {
+pub(crate) fn add_built_on(pack: &Pack, refused: &mut [Refused]) {
     if refused.iter().all(|r| r.lost <= 1) {
         return;
     }
@@ -58,7 +58,7 @@ pub fn add_built_on(pack: &Pack, refused: &mut [Refused]) {
 
 /// The loose objects that are blobs over `max` (refused and counted in `stats`), and the
 /// rest, to scan.
-pub fn split_loose(
+pub(crate) fn split_loose(
     repo: &Repository,
     loose: Vec<Oid>,
     max: u64,
@@ -81,7 +81,7 @@ pub fn split_loose(
 
 /// One warning per refused object; `describe` names a blob's first path and commit
 /// (escaped), if it has one.
-pub fn warn(
+pub(crate) fn warn(
     progress: &Progress,
     refused: &mut [Refused],
     max: u64,

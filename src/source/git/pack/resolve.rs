@@ -11,7 +11,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Oid};
 
@@ -225,7 +225,7 @@ impl<'a> Worker<'a> {
         }
         let base_oid = self.pack.layout.external[&i];
         if self.repo.is_none() {
-            let repo = git2::Repository::open(self.pack.git_dir).context("cannot open the repository");
+            let repo = crate::source::git::open::open_git_dir(self.pack.git_dir);
             self.repo = Some(repo.map_err(broken)?);
         }
         let base = {

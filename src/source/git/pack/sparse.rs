@@ -19,7 +19,7 @@ use super::layout::read_full;
 const BLOCK: usize = 64;
 const HEADER: usize = 8 + 256 * 4;
 
-pub struct SparseIndex {
+pub(crate) struct SparseIndex {
     file: File,
     fanout: Box<[u32; 256]>,
     count: usize,
@@ -29,7 +29,7 @@ pub struct SparseIndex {
 
 impl SparseIndex {
     /// Read and check `file`, keeping the fanout table and every 64th id.
-    pub fn open(file: File) -> Result<SparseIndex> {
+    pub(crate) fn open(file: File) -> Result<SparseIndex> {
         let len = file.metadata()?.len();
         (&file).seek(SeekFrom::Start(0))?;
         let mut r = BufReader::with_capacity(1 << 16, &file);
@@ -74,7 +74,7 @@ impl SparseIndex {
 
     /// Sorted position of `oid`, if this pack has it (`None` too if the file cannot be
     /// read any more).
-    pub fn find(&self, oid: &Oid) -> Option<usize> {
+    pub(crate) fn find(&self, oid: &Oid) -> Option<usize> {
         let key = oid.as_bytes();
         let first = key[0] as usize;
         let lo = if first == 0 { 0 } else { self.fanout[first - 1] as usize };
@@ -109,7 +109,7 @@ impl SparseIndex {
 
     /// The pack offset of the object at sorted position `i` (`None`: the file cannot be
     /// read any more).
-    pub fn offset(&self, i: usize) -> Option<u64> {
+    pub(crate) fn offset(&self, i: usize) -> Option<u64> {
         let small_offsets = HEADER + self.count * 24;
         let mut word = [0u8; 4];
         let n = read_full(&self.file, &mut word, (small_offsets + i * 4) as u64).ok()?;

@@ -11,23 +11,23 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::finding::escape_bytes;
+use crate::vocab::escape_bytes;
 
 /// The largest config or rule file read (a team's real ones are a few KiB).
-pub const SETTINGS_CAP: u64 = 1 << 20;
+pub(crate) const SETTINGS_CAP: u64 = 1 << 20;
 /// The largest baseline read (about 200 000 entries).
-pub const BASELINE_CAP: u64 = 64 << 20;
+pub(crate) const BASELINE_CAP: u64 = 64 << 20;
 /// Keys longer than this are not named in messages (every secret loftyscan knows is longer).
 const KEY_SHOWN_MAX: usize = 24;
 
 /// `path` for a message: escaped.
-pub fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     escape_bytes(path.as_os_str().as_encoded_bytes())
 }
 
 /// Read at most `cap` bytes of `path` as UTF-8; more is an error naming the cap. `what`
 /// says what the file is ("config", "rule file", "baseline").
-pub fn read_capped(path: &Path, what: &str, cap: u64) -> Result<String> {
+pub(crate) fn read_capped(path: &Path, what: &str, cap: u64) -> Result<String> {
     let file = std::fs::File::open(path).map_err(|e| anyhow!("cannot read {what} '{}': {e}", shown(path)))?;
     let mut bytes = Vec::new();
     file.take(cap + 1)
@@ -37,7 +37,7 @@ pub fn read_capped(path: &Path, what: &str, cap: u64) -> Result<String> {
 }
 
 /// Bytes (from a file or a git blob) as the text of a settings file, within `cap`.
-pub fn text_of(bytes: Vec<u8>, name: &str, what: &str, cap: u64) -> Result<String> {
+pub(crate) fn text_of(bytes: Vec<u8>, name: &str, what: &str, cap: u64) -> Result<String> {
     if bytes.len() as u64 > cap {
         bail!("{what} '{name}' is over the {} KiB limit for {what}s: not read", cap >> 10);
     }
@@ -48,7 +48,7 @@ pub fn text_of(bytes: Vec<u8>, name: &str, what: &str, cap: u64) -> Result<Strin
 }
 
 /// A TOML parse or schema error for `name`, with line and column and no content.
-pub fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
+pub(crate) fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
     let at = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
     anyhow!("{name}{at}: {}", sanitize(e.message()))
 }
@@ -64,7 +64,7 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 /// A parser's message with everything taken from the file removed: its first line only;
 /// the key of "unknown field"/"duplicate key" kept when plain and short; the alternatives
 /// after "expected" (the schema's own names) kept; every other quoted piece, `…`.
-pub fn sanitize(msg: &str) -> String {
+pub(crate) fn sanitize(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or_default();
     let (head, tail) = match first.find("expected") {
         Some(i) => first.split_at(i),
@@ -105,7 +105,7 @@ fn strip_quoted(s: &str, out: &mut String, mut keep: impl FnMut(&str) -> Option<
 
 /// A key safe to name: short, letters, digits and `_-.` only (or a single punctuation
 /// character, as in "expected `=`").
-pub fn plain_key(k: &str) -> bool {
+pub(crate) fn plain_key(k: &str) -> bool {
     let punct = k.chars().count() == 1 && k.chars().all(|c| c.is_ascii_punctuation());
     punct
         || (!k.is_empty()
