@@ -39,10 +39,15 @@ use rules::{Kind, Rule};
 /// A confirmed secret in a buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Match {
+    /// Index of the rule in [`Detector::rules`].
     pub rule: usize,
+    /// Byte offset of the secret's first byte in the buffer.
     pub start: usize,
+    /// Byte offset just past the secret.
     pub end: usize,
+    /// A JWS's `exp` claim, seconds since the epoch (`None`: no claim, or not a JWS).
     pub exp: Option<i64>,
+    /// An allow marker (`loftyscan:allow`, ...) is on the secret's line.
     pub allowed: bool,
     /// Found inside an encoding: which, and the decoded secret (`start..end` is the
     /// encoded span).
@@ -68,8 +73,11 @@ const MAX_NESTING: usize = 2;
 /// Decoded context kept before an encoded secret (for Lofty signs).
 const ENCODED_CONTEXT: usize = 256;
 
+/// The compiled rule set: one prefilter over every rule's literal anchors (and their
+/// encoded forms), then each rule's confirmation at the anchors found.
 #[derive(Debug)]
 pub struct Detector {
+    /// The rules in priority order (built-in, then the config file's); indices are stable.
     pub rules: Vec<Rule>,
     anchors: prefilter::Prefilter,
     /// For each anchor pattern: the jws rules (priority order) and the regex rules using it.
@@ -81,6 +89,8 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// Build the prefilter over `rules`' anchors and their encoded forms; errors for a rule
+    /// id defined twice (naming the rule's source) or an anchor set the prefilter refuses.
     pub fn new(rules: Vec<Rule>) -> Result<Self> {
         let mut seen = std::collections::HashSet::new();
         for r in &rules {

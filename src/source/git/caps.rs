@@ -25,9 +25,11 @@ pub type FirstSeen = HashMap<(Oid, u32), u32>;
 pub struct Budget<K = Oid> {
     expanded: HashMap<K, u32>,
     entries: u64,
-    /// Trees not expanded, by the cap that stopped them.
+    /// Trees not expanded because they lie deeper than [`MAX_TREE_DEPTH`].
     pub deep: u64,
+    /// Trees not expanded again: already expanded [`MAX_SAME_TREE`] times in this commit.
     pub repeated: u64,
+    /// Trees not expanded because the commit's walk reached [`MAX_PATHS`] entries.
     pub over_paths: u64,
 }
 

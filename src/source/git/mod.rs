@@ -34,6 +34,7 @@ use crate::detect::stream::Hit;
 use crate::finding::{CommitInfo, Found, Provenance, RelPath};
 use crate::progress::Progress;
 
+/// What part of a repository `loftyscan git` scans.
 #[derive(Clone, Debug)]
 pub enum GitMode {
     /// Every commit reachable from any ref.
@@ -57,10 +58,15 @@ pub enum GitEngine {
     Odb,
 }
 
+/// A git scan's settings, resolved from the command line and the trusted config.
 pub struct GitOptions {
+    /// What to scan.
     pub mode: GitMode,
+    /// How a whole-history scan reads blobs.
     pub engine: GitEngine,
+    /// Blobs larger than this many bytes are skipped with a counted warning.
     pub max_blob_size: u64,
+    /// Worker threads (`-j`), at least 1.
     pub threads: usize,
     /// Whole history: also report blobs no ref reaches, by blob id.
     pub include_unreachable: bool,
@@ -70,10 +76,13 @@ pub struct GitOptions {
 
 /// What every git mode needs besides the repository.
 pub struct Ctx<'a> {
+    /// The compiled rules.
     pub det: &'a Detector,
     /// The repository's packs, checked before libgit2 reads an object from them.
     pub packs: pack::single::PackReader,
+    /// The scan's settings.
     pub opts: &'a GitOptions,
+    /// The progress bar (hidden unless asked for on a terminal).
     pub progress: &'a Progress,
     /// How the repository was opened: worker threads reopen it the same way.
     pub spec: &'a open::RepoSpec,
@@ -128,6 +137,8 @@ pub fn scan(
     }
 }
 
+/// A commit's provenance: id, author as `name <email>` (lossy UTF-8), author time and UTC
+/// offset.
 pub fn commit_info(c: &Commit) -> CommitInfo {
     let a = c.author();
     let name = String::from_utf8_lossy(a.name_bytes());
@@ -143,9 +154,13 @@ pub fn commit_info(c: &Commit) -> CommitInfo {
 /// A blob at a path, seen first at position `order` (oldest first); `old` are the blobs
 /// the commit's parents had at that path (range and staged modes only).
 pub struct Occurrence {
+    /// The blob's id.
     pub blob: Oid,
+    /// The path's index in the scan's [`tree::Paths`].
     pub path: u32,
+    /// Position of the commit in the walk order (0 = oldest).
     pub order: u32,
+    /// The parents' blobs at the same path.
     pub old: Vec<Oid>,
 }
 
@@ -195,10 +210,12 @@ pub struct Infos<'a> {
 }
 
 impl<'a> Infos<'a> {
+    /// Provenance for `commits` (walk order) and then `extra`, read from `repo` on demand.
     pub fn new(repo: &'a git2::Repository, commits: &'a [order::Node], extra: Vec<Arc<CommitInfo>>) -> Self {
         Infos { repo, commits, extra, read: Default::default() }
     }
 
+    /// The metadata of the commit (or extra root) at position `order`.
     pub fn get(&self, order: u32) -> Arc<CommitInfo> {
         let Some(node) = self.commits.get(order as usize) else {
             return self.extra[order as usize - self.commits.len()].clone();
