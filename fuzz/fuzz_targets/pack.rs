@@ -10,6 +10,7 @@ use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
 use loftyscan::source::git::caps::{Budget, MAX_SAME_TREE, MAX_TREE_DEPTH, Oid};
+use loftyscan::source::git::kind::ObjectKind;
 use loftyscan::source::git::pack::resolve::{self, Lost, Visitor};
 use loftyscan::source::git::pack::{bombs, delta, index::PackIndex, layout, trees};
 
@@ -21,10 +22,10 @@ struct Count {
 }
 
 impl Visitor for Count {
-    fn wants(&mut self, _: Oid, _: u8, _: u64) -> bool {
+    fn wants(&mut self, _: Oid, _: ObjectKind, _: u64) -> bool {
         true
     }
-    fn object(&mut self, _: Oid, _: u8, data: &[u8]) {
+    fn object(&mut self, _: Oid, _: ObjectKind, data: &[u8]) {
         assert!(data.len() as u64 <= 1 << 20, "over the size cap");
         self.objects += 1;
     }
@@ -76,7 +77,7 @@ fn resolve_pack(data: &[u8]) {
         git_dir: std::path::Path::new("/nonexistent"),
         max_object: 1 << 20,
     };
-    let roots: Vec<(u32, u8)> =
+    let roots: Vec<(u32, ObjectKind)> =
         l.roots().filter(|&r| l.base(r) == layout::NO_BASE).map(|r| (r, l.kind(r))).collect();
     let total: usize = roots.iter().map(|&(r, _)| l.subtree_len(r)).sum();
     let counts = resolve::resolve(&pack, &roots, 1, &Count::default);
@@ -98,7 +99,7 @@ fn tree_graph(data: &[u8]) {
     }
     let suspects = bombs::suspects(&g);
     let roots: Vec<(Oid, Option<Oid>)> = (0..16u8).map(|i| (tid(i), Some(tid(i / 2)))).collect();
-    for (at, b) in bombs::capped(&g, &suspects, &roots) {
+    for (at, b) in bombs::capped(&g, &suspects, roots.iter().copied()) {
         assert!(b.left_out() > 0 && (at as usize) < roots.len());
     }
     let _ = g.marks();

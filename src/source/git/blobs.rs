@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Oid};
 
-use super::pack::BLOB;
+use super::kind::ObjectKind;
 use super::pack::resolve::Lost;
 use super::pack::single::PackReader;
 use crate::detect::Detector;
@@ -117,7 +117,7 @@ fn load<'o>(job: &BlobJob, odb: &'o git2::Odb, oid: Oid, stats: &mut Stats) -> O
         return Some(Blob::Odb(obj));
     }
     match job.packs.read(&oid, job.max_size) {
-        Ok(Some((BLOB, data))) => Some(Blob::Packed(data)),
+        Ok(Some((ObjectKind::Blob, data))) => Some(Blob::Packed(data)),
         Ok(Some(_)) => None,
         Ok(None) => {
             let why = header.err().unwrap_or_else(|| "libgit2 cannot read it".into());

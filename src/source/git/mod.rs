@@ -12,6 +12,7 @@ mod changes;
 mod commits;
 mod exposure;
 mod history;
+pub mod kind;
 pub(crate) mod limits;
 pub(crate) mod open;
 mod order;

@@ -9,7 +9,9 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
+
+use super::kind::ObjectKind;
 
 use super::caps::Budget;
 use super::pack::single::PackReader;
@@ -130,14 +132,14 @@ pub(crate) fn changes(
         let (mut i, mut j) = (0, 0);
         while i < new_tree.len() {
             let e = new_tree.get(i).expect("index in range");
-            let (name, kind) = (e.name_bytes(), e.kind());
+            let (name, kind) = (e.name_bytes(), kind_of(&e));
             let mut prev = None;
             if let Some(ot) = &old_tree {
                 while let Some(o) = ot.get(j) {
-                    match git_order(o.name_bytes(), o.kind(), name, kind) {
+                    match git_order(o.name_bytes(), kind_of(&o), name, kind) {
                         Ordering::Less => j += 1,
                         Ordering::Equal => {
-                            prev = Some((o.id(), o.kind()));
+                            prev = Some((o.id(), kind_of(&o)));
                             j += 1;
                             break;
                         }
@@ -151,13 +153,13 @@ pub(crate) fn changes(
             }
             let old_same_kind = prev.filter(|p| p.1 == kind).map(|p| p.0);
             match kind {
-                Some(ObjectType::Tree) => {
+                Some(ObjectKind::Tree) => {
                     stack.push((e.id(), old_same_kind, paths.child(dir, name), depth + 1))
                 }
-                Some(ObjectType::Blob) => {
+                Some(ObjectKind::Blob) => {
                     each(Changed { path: paths.child(dir, name), blob: e.id(), old: old_same_kind })
                 }
-                Some(ObjectType::Commit) => {
+                Some(ObjectKind::Commit) => {
                     walked.submodules.insert(paths.child(dir, name));
                 }
                 _ => {}
@@ -166,16 +168,21 @@ pub(crate) fn changes(
     }
 }
 
+/// A tree entry's kind (`None`: a mode libgit2 does not know).
+fn kind_of(e: &git2::TreeEntry) -> Option<ObjectKind> {
+    e.kind().and_then(ObjectKind::from_git2)
+}
+
 /// Git's tree order: names compare bytewise, a tree's name as if it ended in `/`.
-fn git_order(a: &[u8], ak: Option<ObjectType>, b: &[u8], bk: Option<ObjectType>) -> Ordering {
+fn git_order(a: &[u8], ak: Option<ObjectKind>, b: &[u8], bk: Option<ObjectKind>) -> Ordering {
     let common = a.len().min(b.len());
     match a[..common].cmp(&b[..common]) {
         Ordering::Equal => {}
         other => return other,
     }
-    let end = |name: &[u8], kind: Option<ObjectType>| match name.get(common) {
+    let end = |name: &[u8], kind: Option<ObjectKind>| match name.get(common) {
         Some(&c) => c,
-        None if kind == Some(ObjectType::Tree) => b'/',
+        None if kind == Some(ObjectKind::Tree) => b'/',
         None => 0,
     };
     end(a, ak).cmp(&end(b, bk)).then(a.len().cmp(&b.len()))
@@ -187,8 +194,8 @@ mod tests {
 
     #[test]
     fn git_order_puts_trees_after_their_prefix_files() {
-        let t = Some(ObjectType::Tree);
-        let b = Some(ObjectType::Blob);
+        let t = Some(ObjectKind::Tree);
+        let b = Some(ObjectKind::Blob);
         // git sorts "foo.c" < "foo/" < "foo0": '.' (0x2e) < '/' (0x2f) < '0' (0x30)
         assert_eq!(git_order(b"foo.c", b, b"foo", t), Ordering::Less);
         assert_eq!(git_order(b"foo", t, b"foo0", b), Ordering::Less);

@@ -8,6 +8,8 @@
 use anyhow::{Result, bail};
 use git2::Oid;
 
+/// A pack's `.idx` file in memory, checked once when parsed: id at each sorted position,
+/// and (until [`PackIndex::keep_ids_only`]) each object's pack offset.
 pub struct PackIndex {
     bytes: Vec<u8>,
     count: usize,
@@ -18,6 +20,8 @@ pub struct PackIndex {
 const HEADER: usize = 8 + 256 * 4;
 
 impl PackIndex {
+    /// Check `bytes` as a version-2 index (magic, fanout order, every table and 8-byte
+    /// offset inside the file); errors name what is wrong, never quote the bytes.
     pub fn parse(bytes: Vec<u8>) -> Result<Self> {
         if bytes.len() < HEADER || bytes[..4] != [0xff, b't', b'O', b'c'] || be32(&bytes[4..]) != 2 {
             bail!("not a version 2 pack index");

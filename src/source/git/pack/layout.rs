@@ -13,16 +13,8 @@ use anyhow::{Context, Result, bail};
 use git2::Oid;
 
 use super::index::PackIndex;
+use crate::source::git::kind::ObjectKind;
 
-pub const COMMIT: u8 = 1;
-pub const TREE: u8 = 2;
-pub const BLOB: u8 = 3;
-pub const TAG: u8 = 4;
-/// `kind` of an object whose header cannot be read (reserved type 5, a truncated pack,
-/// a base that is no object): never decoded; [`Layout::broken`] says why.
-pub const BROKEN: u8 = 0;
-const OFS_DELTA: u8 = 6;
-const REF_DELTA: u8 = 7;
 /// `base` of an object that is not a delta.
 pub const NO_BASE: u32 = u32::MAX;
 /// `base` of a delta whose base is not in this pack (see [`Layout::external`]).
@@ -143,10 +135,10 @@ impl Layout {
                 Ok((h, base)) => (h.kind, h.len as u8, h.size, base),
                 Err(e) => {
                     r.broken.insert(i as u32, format!("bad object header at pack offset {off}: {e:#}"));
-                    (BROKEN, 0, 0, NO_BASE)
+                    (ObjectKind::Broken, 0, 0, NO_BASE)
                 }
             };
-            r.head.push(kind << 5 | len);
+            r.head.push(kind.pack_bits() << 5 | len);
             if size >= u32::MAX as u64 {
                 r.large.insert(i as u32, size);
             }
@@ -180,8 +172,10 @@ impl Layout {
         self.pos[i as usize] as usize
     }
 
-    pub fn kind(&self, i: u32) -> u8 {
-        self.head[i as usize] >> 5
+    /// Object `i`'s kind as its header gave it (a delta's own, `Broken` where that
+    /// header could not be read: [`Layout::broken`] says why).
+    pub fn kind(&self, i: u32) -> ObjectKind {
+        ObjectKind::from_stored(self.head[i as usize] >> 5)
     }
 
     /// Declared size: of the object, or for a delta, of its delta stream.
@@ -229,14 +223,17 @@ impl Layout {
         self.child_list = list;
     }
 
+    /// No object in the pack.
     pub fn is_empty(&self) -> bool {
         self.base.is_empty()
     }
 
+    /// Objects in the pack (rows are `0..len`, in pack order).
     pub fn len(&self) -> usize {
         self.base.len()
     }
 
+    /// The deltas whose base is object `i`, as rows.
     pub fn children(&self, i: u32) -> &[u32] {
         let (a, b) = (self.child_start[i as usize], self.child_start[i as usize + 1]);
         &self.child_list[a as usize..b as usize]
@@ -282,15 +279,23 @@ struct Run {
     broken: HashMap<u32, String>,
 }
 
+/// Where a pack object's delta base is.
 pub enum Base {
+    /// Not a delta.
     None,
+    /// An offset delta: the base's pack offset.
     Offset(u64),
+    /// A ref delta: the base's id (in this pack or elsewhere).
     Id(Oid),
 }
 
+/// A pack object's header.
 pub struct Header {
-    pub kind: u8,
+    /// The type bits' kind (a delta's own kind, not its base's).
+    pub kind: ObjectKind,
+    /// Declared size in bytes: of the object, or for a delta, of its delta stream.
     pub size: u64,
+    /// The delta base, if any.
     pub base: Base,
     /// Header length in bytes (the zlib data follows).
     pub len: usize,
@@ -337,7 +342,7 @@ impl<'a> Window<'a> {
 pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
     let mut i = 0;
     let mut c = *b.first().context("pack ends early")?;
-    let kind = (c >> 4) & 7;
+    let bits = (c >> 4) & 7;
     let mut size = (c & 15) as u64;
     let mut shift = 4;
     while c & 0x80 != 0 {
@@ -347,9 +352,11 @@ pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
         shift += 7;
     }
     i += 1;
+    let Some(kind) = ObjectKind::from_pack_bits(bits) else {
+        bail!("object type {bits} is reserved or unknown")
+    };
     let base = match kind {
-        COMMIT | TREE | BLOB | TAG => Base::None,
-        OFS_DELTA => {
+        ObjectKind::OfsDelta => {
             let mut c = *b.get(i).context("pack ends early")?;
             let mut rel = (c & 0x7f) as u64;
             while c & 0x80 != 0 {
@@ -366,12 +373,12 @@ pub fn parse_header(b: &[u8], off: u64) -> Result<Header> {
             }
             Base::Offset(off.checked_sub(rel).context("delta base before the pack start")?)
         }
-        REF_DELTA => {
+        ObjectKind::RefDelta => {
             let id = b.get(i..i + 20).context("pack ends early")?;
             i += 20;
             Base::Id(Oid::from_bytes(id).expect("20 bytes"))
         }
-        k => bail!("object type {k} is reserved or unknown"),
+        _ => Base::None,
     };
     Ok(Header { kind, size, base, len: i })
 }

@@ -37,7 +37,7 @@ fn layout_is_the_same_read_on_one_thread_or_many() {
     let many = Layout::read(&file, &idx, 5).unwrap();
     MIN_RUN.store(1 << 16, std::sync::atomic::Ordering::Relaxed);
     assert!(one.len() > 1000 && one.roots().count() < one.len(), "deltas in the pack");
-    type Row = (usize, u8, u64, u32, (u64, u64), Vec<u32>);
+    type Row = (usize, crate::source::git::kind::ObjectKind, u64, u32, (u64, u64), Vec<u32>);
     let all = |l: &Layout| -> Vec<Row> {
         (0..l.len() as u32)
             .map(|i| (l.pos(i), l.kind(i), l.size(i), l.base(i), l.data(i), l.children(i).to_vec()))

@@ -25,16 +25,19 @@ use std::sync::Mutex;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
-pub use self::layout::BLOB;
-use self::layout::{BROKEN, Layout, TREE};
+use self::layout::Layout;
 use self::resolve::{Lost, Pack, Visitor};
 use super::{Ctx, blobs};
 use crate::detect::stream::{Hit, StreamScratch, scan_bytes};
+use crate::source::git::kind::ObjectKind;
 use crate::source::{SkipReason, Stats};
 use crate::vocab::human_bytes;
 
+/// What the blob pass over every pack gives.
 pub struct AllBlobs {
+    /// The hits in each blob that has any.
     pub hits: HashMap<Oid, Vec<Hit>>,
+    /// Blobs scanned, bytes, and what was skipped by reason.
     pub stats: Stats,
     /// Over `--max-blob-size`: counted, warned about once placed (to name a path).
     pub refused: Vec<oversize::Refused>,
@@ -66,6 +69,8 @@ pub struct Store {
 }
 
 impl Store {
+    /// Read every pack's index and lay each pack out (headers read on `threads`
+    /// threads); errors for an `objects/` that cannot be listed.
     pub fn open(repo: &Repository, threads: usize) -> Result<Store> {
         let objects = repo.path().join("objects");
         let mut packs = Vec::new();
@@ -132,12 +137,13 @@ impl Store {
         hits: &HashSet<Oid>,
         label: &str,
     ) -> (trees::Graph, u64) {
-        let roots_of = |p: &OpenPack| -> Vec<(u32, u8)> {
+        let roots_of = |p: &OpenPack| -> Vec<(u32, ObjectKind)> {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
-            let roots = p.layout.roots().filter(|&r| resolve::root_kind(&pack, repo, r) == Some(TREE));
-            roots.map(|r| (r, TREE)).collect()
+            let roots =
+                p.layout.roots().filter(|&r| resolve::root_kind(&pack, repo, r) == Some(ObjectKind::Tree));
+            roots.map(|r| (r, ObjectKind::Tree)).collect()
         };
-        let per_pack: Vec<Vec<(u32, u8)>> = self.packs.iter().map(roots_of).collect();
+        let per_pack: Vec<Vec<(u32, ObjectKind)>> = self.packs.iter().map(roots_of).collect();
         let totals: Vec<usize> = (self.packs.iter().zip(&per_pack))
             .map(|(p, roots)| roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum())
             .collect();
@@ -172,7 +178,7 @@ fn scan_pack(
     let mut roots = Vec::new();
     for r in l.roots() {
         match resolve::root_kind(pack, repo, r) {
-            Some(k @ (BLOB | BROKEN)) => roots.push((r, k)),
+            Some(k @ (ObjectKind::Blob | ObjectKind::Broken)) => roots.push((r, k)),
             Some(_) => {}
             None => {
                 let oid = pack.idx.oid(l.pos(r));
@@ -219,8 +225,8 @@ struct BlobVisitor<'a> {
 }
 
 impl Visitor for BlobVisitor<'_> {
-    fn wants(&mut self, oid: Oid, kind: u8, size: u64) -> bool {
-        if kind != BLOB || self.skip.contains(&oid) {
+    fn wants(&mut self, oid: Oid, kind: ObjectKind, size: u64) -> bool {
+        if kind != ObjectKind::Blob || self.skip.contains(&oid) {
             return false;
         }
         if size > self.ctx.opts.max_blob_size {
@@ -231,7 +237,7 @@ impl Visitor for BlobVisitor<'_> {
         true
     }
 
-    fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
+    fn object(&mut self, oid: Oid, _kind: ObjectKind, data: &[u8]) {
         let mut hits = Vec::new();
         scan_bytes(self.ctx.det, data, &mut self.scratch, &mut hits);
         crate::source::report_notices(

@@ -13,11 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{ObjectType, Oid};
+use git2::Oid;
 
 use super::delta;
 use super::index::PackIndex;
-use super::layout::{BLOB, COMMIT, EXTERNAL, Layout, TAG, TREE, read_full};
+use super::layout::{EXTERNAL, Layout, read_full};
+use crate::source::git::kind::ObjectKind;
 
 /// Objects larger than this are refused as corrupt (a declared size, not data).
 const MAX_OBJECT: u64 = 4 << 30;
@@ -46,18 +47,23 @@ impl std::fmt::Display for Lost {
     }
 }
 
+/// What a pass over a pack's delta trees does with each object.
 pub trait Visitor {
     /// Whether to decode a leaf object of this id, kind and size at all.
-    fn wants(&mut self, oid: Oid, kind: u8, size: u64) -> bool;
+    fn wants(&mut self, oid: Oid, kind: ObjectKind, size: u64) -> bool;
     /// A decoded object this visitor wanted.
-    fn object(&mut self, oid: Oid, kind: u8, data: &[u8]);
+    fn object(&mut self, oid: Oid, kind: ObjectKind, data: &[u8]);
     /// An object that was not decoded; `lost` counts it and its delta descendants.
     fn broken(&mut self, oid: Oid, why: &Lost, lost: usize);
 }
 
+/// One pack, opened and laid out, as the resolver reads it.
 pub struct Pack<'a> {
+    /// The `.pack` file (read with `pread`).
     pub file: &'a File,
+    /// Its index: the id at each position.
     pub idx: &'a PackIndex,
+    /// Its objects in pack order, with their delta children.
     pub layout: &'a Layout,
     /// The repository, for REF_DELTA bases stored outside this pack.
     pub git_dir: &'a Path,
@@ -69,11 +75,11 @@ pub struct Pack<'a> {
 /// `threads` threads; returns each thread's visitor.
 pub fn resolve<V: Visitor + Send>(
     pack: &Pack,
-    roots: &[(u32, u8)],
+    roots: &[(u32, ObjectKind)],
     threads: usize,
     make: &(dyn Fn() -> V + Sync),
 ) -> Vec<V> {
-    let mut order: Vec<(usize, u32, u8)> =
+    let mut order: Vec<(usize, u32, ObjectKind)> =
         roots.iter().map(|&(r, k)| (pack.layout.subtree_len(r), r, k)).collect();
     order.sort_unstable_by(|a, b| b.cmp(a));
     let next = AtomicUsize::new(0);
@@ -96,20 +102,14 @@ pub fn resolve<V: Visitor + Send>(
 
 /// The kind a root's delta tree has: its own, or (a delta on a base outside the pack)
 /// its base's, read through `repo`. `None`: the base cannot be read.
-pub fn root_kind(pack: &Pack, repo: &git2::Repository, root: u32) -> Option<u8> {
+pub fn root_kind(pack: &Pack, repo: &git2::Repository, root: u32) -> Option<ObjectKind> {
     if pack.layout.base(root) != EXTERNAL {
         return Some(pack.layout.kind(root));
     }
     let oid = pack.layout.external[&root];
     let odb = repo.odb().ok()?;
     let (_, kind) = crate::guard::isolate(|| odb.read_header(oid))?.ok()?;
-    Some(match kind {
-        ObjectType::Commit => COMMIT,
-        ObjectType::Tree => TREE,
-        ObjectType::Blob => BLOB,
-        ObjectType::Tag => TAG,
-        _ => return None,
-    })
+    ObjectKind::from_git2(kind)
 }
 
 struct Worker<'a> {
@@ -140,7 +140,7 @@ impl<'a> Worker<'a> {
 
     /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
     /// last child is being decoded is released first, so a long chain holds two buffers.
-    fn tree<V: Visitor>(&mut self, root: u32, kind: u8, v: &mut V) {
+    fn tree<V: Visitor>(&mut self, root: u32, kind: ObjectKind, v: &mut V) {
         let l = self.pack.layout;
         let (oid, leaf) = (self.oid(root), l.children(root).is_empty());
         if let Some(why) = l.broken.get(&root) {

@@ -16,9 +16,10 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 
 use super::delta;
-use super::layout::{BLOB, Base, COMMIT, TAG, TREE, header_at, read_full};
+use super::layout::{Base, header_at, read_full};
 use super::resolve::{Lost, MAX_DELTA_DEPTH};
 use super::sparse::SparseIndex;
+use crate::source::git::kind::ObjectKind;
 
 struct One {
     file: File,
@@ -38,7 +39,7 @@ struct Link {
     pack: usize,
     data: u64,
     size: u64,
-    kind: u8,
+    kind: ObjectKind,
 }
 
 impl PackReader {
@@ -111,7 +112,7 @@ impl PackReader {
     /// Why libgit2 must not be handed `oid`, if it must not.
     pub fn check(&self, oid: &Oid) -> Option<String> {
         match self.chain(oid) {
-            Ok(Some(chain)) if !matches!(chain.last().map(|l| l.kind), Some(COMMIT | TREE | BLOB | TAG)) => {
+            Ok(Some(chain)) if !chain.last().is_some_and(|l| l.kind.is_object()) => {
                 Some("its object type is reserved or unknown".into())
             }
             Ok(_) => None,
@@ -120,7 +121,7 @@ impl PackReader {
     }
 
     /// Decode `oid` from these packs, every object of its chain within `max` bytes.
-    pub fn read(&self, oid: &Oid, max: u64) -> Result<Option<(u8, Vec<u8>)>, Lost> {
+    pub fn read(&self, oid: &Oid, max: u64) -> Result<Option<(ObjectKind, Vec<u8>)>, Lost> {
         let chain = match self.chain(oid) {
             Ok(Some(chain)) => chain,
             Ok(None) => return Ok(None),

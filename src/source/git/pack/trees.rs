@@ -12,10 +12,10 @@ use std::sync::Mutex;
 use git2::{ObjectType, Oid, Repository};
 
 use super::compact::{self, Edges, IdTable, Span, Spans};
-use super::layout::TREE;
 use super::resolve::{Lost, Visitor};
 use crate::source::git::Ctx;
 use crate::source::git::caps::{Budget, FirstSeen};
+use crate::source::git::kind::ObjectKind;
 use crate::source::git::tree::Paths;
 
 /// Trees as a graph of dense ids; names interned. Per tree: its id (20 bytes), a table
@@ -78,6 +78,8 @@ impl Graph {
         n
     }
 
+    /// Add `tree` with its kept `entries` (name, id, is a tree), of `all` entries in all;
+    /// a tree already added (held by two packs) is left as it is.
     pub fn add(&mut self, tree: Oid, entries: &[(&[u8], Oid, bool)], all: usize) {
         let id = self.id(tree);
         if !self.subtrees[id as usize].is_empty() || self.blobs.contains_key(&id) {
@@ -184,6 +186,7 @@ impl Graph {
     pub fn blobs(&self, t: u32) -> &[(u32, Oid)] {
         self.blobs.get(&t).map_or(&[], |b| b)
     }
+    /// The entry name interned as `n`.
     pub fn name_of(&self, n: u32) -> &[u8] {
         &self.name_list[n as usize]
     }
@@ -191,6 +194,7 @@ impl Graph {
     pub fn len(&self) -> usize {
         self.oids.len()
     }
+    /// No tree in the graph.
     pub fn is_empty(&self) -> bool {
         self.oids.is_empty()
     }
@@ -208,6 +212,7 @@ pub struct Hits<'a> {
 }
 
 impl<'a> Hits<'a> {
+    /// The filter over `set`, the ids of blobs with hits.
     pub fn new(set: &'a HashSet<Oid>) -> Self {
         let mut filter = vec![0u64; 1024];
         for oid in set {
@@ -233,18 +238,22 @@ fn prefix(id: &[u8]) -> usize {
 
 /// Parses decoded trees into the shared graph.
 pub struct TreeVisitor<'a> {
+    /// The scan's context (warnings, progress).
     pub ctx: &'a Ctx<'a>,
+    /// The blobs with hits: only these are kept as blob entries.
     pub hits: &'a Hits<'a>,
+    /// The graph every worker adds to.
     pub graph: &'a Mutex<Graph>,
+    /// Trees that could not be decoded or parsed, counted.
     pub unreadable: u64,
 }
 
 impl Visitor for TreeVisitor<'_> {
-    fn wants(&mut self, _oid: Oid, kind: u8, _size: u64) -> bool {
-        kind == TREE
+    fn wants(&mut self, _oid: Oid, kind: ObjectKind, _size: u64) -> bool {
+        kind == ObjectKind::Tree
     }
 
-    fn object(&mut self, oid: Oid, _kind: u8, data: &[u8]) {
+    fn object(&mut self, oid: Oid, _kind: ObjectKind, data: &[u8]) {
         let (mut keep, mut all) = (Vec::new(), 0);
         let mut bad_id = false;
         if parse_tree(data, &mut |mode, name, id| {
@@ -277,7 +286,9 @@ impl Visitor for TreeVisitor<'_> {
 
 /// The file-type bits of a tree entry's mode, and the two types that are not files.
 pub const FMT: u16 = 0o170000;
+/// A subtree's mode bits.
 pub const DIR: u16 = 0o040000;
+/// A submodule's (gitlink's) mode bits: a commit of another repository.
 pub const GITLINK: u16 = 0o160000;
 
 /// Git's tree format: `mode SP name NUL id(20)`, repeated; gives (mode, name, raw id).
@@ -331,7 +342,7 @@ pub fn add_loose(repo: &Repository, loose: &[Oid], v: &mut TreeVisitor) {
         if let Ok(obj) = odb.read(oid)
             && obj.kind() == ObjectType::Tree
         {
-            v.object(oid, TREE, obj.data());
+            v.object(oid, ObjectKind::Tree, obj.data());
         }
     }
 }
