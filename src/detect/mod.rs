@@ -16,6 +16,7 @@ pub(crate) mod context;
 pub(crate) mod demo;
 pub(crate) mod encoded;
 mod examples;
+pub(crate) mod joined;
 pub mod jws;
 pub(crate) mod limits;
 pub(crate) mod names;
@@ -174,7 +175,11 @@ impl Detector {
             }
             for &r in regex_rules {
                 let skip = &mut sc.skip_until[r];
-                token::at_anchor(r, &self.rules[r], data, h, &own, skip, out);
+                let (rule, before) = (&self.rules[r], out.len());
+                token::at_anchor(r, rule, data, h, &own, skip, out);
+                if rule.join_literals && out.len() == before && own.contains(&h) {
+                    self.joined_at(r, data, h, out);
+                }
             }
         });
         for &r in &self.unanchored {
@@ -223,6 +228,14 @@ impl Detector {
                 decoded: None,
             });
             return;
+        }
+    }
+
+    /// Anchor hit `h` of rule `r` found nothing: the key split across string literals.
+    fn joined_at(&self, r: usize, data: &[u8], h: usize, out: &mut Vec<Match>) {
+        let rule = &self.rules[r];
+        if let Some(a) = rule.anchors.iter().find(|a| data[h..].starts_with(a.as_bytes())) {
+            joined::at_anchor(r, rule, a, data, h, out);
         }
     }
 

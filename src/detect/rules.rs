@@ -77,6 +77,9 @@ struct RuleSpec {
     word_start: bool,
     #[serde(default = "default_redact_prefix")]
     redact_prefix: usize,
+    /// Also find the secret split across adjacent string literals (`"…" + "…"`).
+    #[serde(default)]
+    join_literals: bool,
     #[serde(default)]
     revocable: Option<bool>,
     placeholder: Option<super::placeholder::PlaceholderSpec>,
@@ -118,6 +121,8 @@ pub struct Rule {
     pub word_start: bool,
     /// Characters shown before the ellipsis in the redacted form (default 4).
     pub redact_prefix: usize,
+    /// Also find the secret split across adjacent string literals (detect/joined.rs).
+    pub join_literals: bool,
     /// Checks that reject documentation placeholders (`xxxx`, `your-key-here`).
     pub placeholder: Option<Placeholder>,
     /// For [`Kind::Jws`]: what makes a JWS this vendor's key.
@@ -198,6 +203,7 @@ fn compile(spec: RuleSpec, source: &str, builtin: bool) -> Result<Rule> {
         priority: spec.priority,
         word_start: spec.word_start,
         redact_prefix: spec.redact_prefix,
+        join_literals: spec.join_literals,
         placeholder,
         sign,
         examples: spec.examples,

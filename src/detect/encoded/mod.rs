@@ -24,6 +24,8 @@ pub enum Encoding {
     Utf16be,
     Gzip,
     Zip,
+    /// Not an encoding: adjacent string literals joined (`"lfk_sk_…" + "…"`).
+    Joined,
 }
 
 impl Encoding {
@@ -36,6 +38,7 @@ impl Encoding {
             Encoding::Utf16be => "utf-16be",
             Encoding::Gzip => "gzip",
             Encoding::Zip => "zip",
+            Encoding::Joined => "joined",
         }
     }
 }
@@ -130,6 +133,6 @@ pub(crate) fn decode_at(
             }
             helm::Outcome::NotHelm => None,
         },
-        Encoding::Zip => None,
+        Encoding::Zip | Encoding::Joined => None,
     }
 }
