@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
+use crate::cli::{Cli, ColorChoice, Command, Common, FailOn, Format};
 use crate::detect::rules::{self, Rule};
 use crate::finding::Level;
 use crate::revoke::RevokeConfig;
@@ -150,57 +150,17 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         (None, false, Some(b)) => b.file.take(),
         (None, false, None) => disk_config(&root)?,
     };
-    let mut texts: Vec<(String, String)> = Vec::new();
-    match (base.as_mut(), &file) {
-        (Some(b), _) if c.config.is_none() => texts.append(&mut b.rules),
-        (_, Some(f)) => {
-            for path in &f.rules {
-                texts.push((safe::shown(path), confined_rule_file(path, f, &root)?));
-            }
-        }
-        _ => {}
-    }
-    for path in &c.rules {
-        texts.push((safe::shown(path), safe::read_capped(path, "rule file", safe::SETTINGS_CAP)?));
-    }
-    let mut rules = rules::builtin()?;
-    for (name, text) in &texts {
-        rules.extend(rules::parse(name, text, false)?);
-    }
-    let disabled = match &file {
-        Some(f) => disable(&mut rules, &f.disable, f)?,
-        None => Vec::new(),
-    };
+    let texts = rule_texts(&c, base.as_mut(), file.as_ref(), &root)?;
+    let (rules, disabled) = rules_of(&texts, file.as_ref())?;
     let active_rules = rules.len() - disabled.len();
-    let baseline = match (c.baseline, base.as_mut().and_then(|b| b.baseline.take())) {
-        (None, _) => None,
-        (Some(_), Some(Some((name, text)))) => Some(BaselineSource::Text { name, text }),
-        (Some(_), Some(None)) => Some(BaselineSource::NotInBase),
-        (Some(path), None) => Some(BaselineSource::File(path)),
-    };
+    let baseline = baseline_source(c.baseline.clone(), base.as_mut());
     let (settings_from, settings_changes) = base.map_or((None, Vec::new()), |b| (Some(b.from), b.changes));
     let format = c.format.or(file.as_ref().and_then(|f| f.format)).unwrap_or(Format::Text);
     let threads = threads(c.threads);
-    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = match c.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => c.output.is_none() && !no_color_env && std::io::stdout().is_terminal(),
-    };
+    let color = color_of(c.color, c.output.is_some());
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    // `--revoke-dry-run` alone previews what any hook would get; it never runs a command.
-    let revoke = (c.revoke_hook.is_some() || c.revoke_dry_run).then(|| RevokeConfig {
-        cmd: c.revoke_hook.unwrap_or_default(),
-        timeout: std::time::Duration::from_secs_f64(c.revoke_timeout),
-        dry_run: c.revoke_dry_run,
-    });
-    let verify = c
-        .verify
-        .then(|| {
-            VerifyConfig::from_env(std::time::Duration::from_secs_f64(c.verify_timeout), c.only_verified)
-        })
-        .transpose()?;
+    let (revoke, verify) = actions(&c)?;
     Ok(Config {
         revoke,
         verify,
@@ -228,6 +188,81 @@ pub fn resolve(cli: Cli) -> Result<Config> {
         settings_changes,
         repo: opened,
     })
+}
+
+/// The rule files' texts, as (shown name, text): the trusted base's in CI (unless
+/// `--config`), else the config file's (confined to the repository), then `--rules`.
+fn rule_texts(
+    c: &Common,
+    base: Option<&mut trust::BaseSettings>,
+    file: Option<&file::ConfigFile>,
+    root: &Path,
+) -> Result<Vec<(String, String)>> {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    match (base, file) {
+        (Some(b), _) if c.config.is_none() => texts.append(&mut b.rules),
+        (_, Some(f)) => {
+            for path in &f.rules {
+                texts.push((safe::shown(path), confined_rule_file(path, f, root)?));
+            }
+        }
+        _ => {}
+    }
+    for path in &c.rules {
+        texts.push((safe::shown(path), safe::read_capped(path, "rule file", safe::SETTINGS_CAP)?));
+    }
+    Ok(texts)
+}
+
+/// The built-in rules, then those of `texts`; the config file's `disable` list applied
+/// (the disabled rule ids are returned, their rules moved to the end).
+fn rules_of(texts: &[(String, String)], file: Option<&file::ConfigFile>) -> Result<(Vec<Rule>, Vec<String>)> {
+    let mut rules = rules::builtin()?;
+    for (name, text) in texts {
+        rules.extend(rules::parse(name, text, false)?);
+    }
+    let disabled = match file {
+        Some(f) => disable(&mut rules, &f.disable, f)?,
+        None => Vec::new(),
+    };
+    Ok((rules, disabled))
+}
+
+/// What runs after the scan: `--revoke-hook` (or its dry run) and `--verify`.
+fn actions(c: &Common) -> Result<(Option<RevokeConfig>, Option<VerifyConfig>)> {
+    // `--revoke-dry-run` alone previews what any hook would get; it never runs a command.
+    let revoke = (c.revoke_hook.is_some() || c.revoke_dry_run).then(|| RevokeConfig {
+        cmd: c.revoke_hook.clone().unwrap_or_default(),
+        timeout: std::time::Duration::from_secs_f64(c.revoke_timeout),
+        dry_run: c.revoke_dry_run,
+    });
+    let verify = c
+        .verify
+        .then(|| {
+            VerifyConfig::from_env(std::time::Duration::from_secs_f64(c.verify_timeout), c.only_verified)
+        })
+        .transpose()?;
+    Ok((revoke, verify))
+}
+
+/// Where `--baseline` is read from: the trusted base's copy in CI, else the file named.
+fn baseline_source(asked: Option<PathBuf>, base: Option<&mut trust::BaseSettings>) -> Option<BaselineSource> {
+    match (asked, base.and_then(|b| b.baseline.take())) {
+        (None, _) => None,
+        (Some(_), Some(Some((name, text)))) => Some(BaselineSource::Text { name, text }),
+        (Some(_), Some(None)) => Some(BaselineSource::NotInBase),
+        (Some(path), None) => Some(BaselineSource::File(path)),
+    }
+}
+
+/// Colour on: `--color always`, or `auto` on a terminal standard output without `NO_COLOR`.
+fn color_of(choice: ColorChoice, to_file: bool) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !to_file && !no_color_env && std::io::stdout().is_terminal(),
+    }
 }
 
 fn mode_of(command: Command) -> Result<Mode> {

@@ -53,7 +53,7 @@ pub(super) fn added(repo: &Repository, ctx: &Ctx, commits: &[order::Node]) -> Re
         ctx.progress.warn(super::history::SHALLOW_RANGE);
     }
     let mut stats = Stats { commits: Some(commits.len() as u64), ..Stats::default() };
-    super::history::report_walk(ctx, &walked, &mut stats);
+    super::place::report_walk(ctx, &walked, &mut stats);
     // Commit metadata for the commits with occurrences only, read before the (threaded) finish.
     let infos = super::Infos::new(repo, commits, Vec::new());
     let read: HashMap<u32, Arc<CommitInfo>> =

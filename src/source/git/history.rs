@@ -17,7 +17,7 @@ use git2::{Oid, Repository};
 use super::caps::Budget;
 use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
-use super::{Ctx, GitEngine, Occurrence, blobs, commits, exposure, order, pack};
+use super::{Ctx, GitEngine, blobs, commits, exposure, order, pack};
 use crate::detect::stream::Hit;
 use crate::finding::{Exposure, Found, Provenance, RelPath};
 use crate::progress::trace;
@@ -89,13 +89,14 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     }
     let bombs = pack::bombs::of_history(&graph, &commits, &tags, capped);
     let any_capped = !bombs.is_empty();
-    report_caps(ctx, &commits, &tags, bombs, &mut stats);
+    super::place::report_caps(ctx, &commits, &tags, bombs, &mut stats);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
     let placed: HashSet<Oid> = first.keys().map(|(b, _)| *b).collect();
-    let mut findings = finish(&infos(repo, &commits, &tags), &paths, &first, &all.hits);
+    let mut findings =
+        super::place::finish(&super::place::infos(repo, &commits, &tags), &paths, &first, &all.hits);
     trace("history: findings assembled");
     let trees = exposure::Trees { graph: &graph, marks: &marks };
     exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &all.hits, &mut findings);
@@ -127,7 +128,7 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: pack::Store, stats: &mut Stat
     stats.commits = Some(commits.len() as u64);
     let tags = tag_roots(repo, ctx);
     let capped = pack::bombs::capped(&graph, &suspects, pack::bombs::roots(&commits, &tags));
-    report_caps(ctx, &commits, &tags, capped, stats);
+    super::place::report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
 }
 
@@ -157,26 +158,6 @@ fn warn_refused(
         })
     };
     pack::oversize::warn(ctx.progress, refused, ctx.opts.max_blob_size, &describe);
-}
-
-/// Warn about (and count) each root whose tree walk hit a cap; `capped` is by position
-/// among the commits, then the tags.
-fn report_caps(
-    ctx: &Ctx,
-    commits: &[order::Node],
-    tags: &[TagRoot],
-    mut capped: Vec<(u32, Budget<u32>)>,
-    stats: &mut Stats,
-) {
-    capped.sort_by_key(|(o, _)| *o);
-    for (order, budget) in capped {
-        let what = match (order as usize).checked_sub(commits.len()) {
-            None => format!("commit {}", commits[order as usize].oid),
-            Some(k) => format!("tag {}", crate::finding::escape_bytes(tags[k].refname.as_bytes())),
-        };
-        ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
-        *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
-    }
 }
 
 /// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
@@ -233,7 +214,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     let tags = tag_roots(repo, ctx);
     let w = walk(repo, ctx, &commits, &tags);
     stats.commits = Some(commits.len() as u64);
-    report_walk(ctx, &w.walked, &mut stats);
+    super::place::report_walk(ctx, &w.walked, &mut stats);
     ctx.progress.bar("scanning blobs", w.blobs.len() as u64, "blobs");
     // Warnings name a path the blob has and the first commit with it there.
     let describe = |oid: Oid| {
@@ -255,7 +236,8 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
         stats.merge(&more.stats);
         scanned.hits.extend(more.hits);
     }
-    let mut findings = finish(&infos(repo, &commits, &tags), &w.paths, &w.first, &scanned.hits);
+    let mut findings =
+        super::place::finish(&super::place::infos(repo, &commits, &tags), &w.paths, &w.first, &scanned.hits);
     reached.retain(|b| scanned.hits.contains_key(b));
     if !reached.is_empty() {
         let graph = exposure::graph_from_odb(repo, &commits, &reached);
@@ -401,43 +383,4 @@ fn walk(repo: &Repository, ctx: &Ctx, commits: &[order::Node], tags: &[TagRoot])
     }
     trace(&format!("history: trees walked, {} blobs, {} (blob, path) pairs", w.blobs.len(), w.first.len()));
     w
-}
-
-/// Provenance by order: the commits, then the tag roots.
-fn infos<'a>(repo: &'a Repository, commits: &'a [order::Node], tags: &[TagRoot]) -> super::Infos<'a> {
-    super::Infos::new(repo, commits, tags.iter().map(|t| t.info.clone()).collect())
-}
-
-fn finish(
-    infos: &super::Infos,
-    paths: &Paths,
-    first: &HashMap<(Oid, u32), u32>,
-    hits: &HashMap<Oid, Vec<Hit>>,
-) -> Vec<Found> {
-    let occurrences: Vec<Occurrence> = first
-        .iter()
-        .filter(|((blob, _), _)| hits.contains_key(blob))
-        .map(|(&(blob, path), &order)| Occurrence { blob, path, order, old: Vec::new() })
-        .collect();
-    let provenance = |order: u32| Provenance::Git { commit: infos.get(order) };
-    super::assemble(hits, &occurrences, paths, &provenance)
-}
-
-/// Count (and warn about) what the walk could not follow.
-pub(super) fn report_walk(ctx: &Ctx, walked: &Walked, stats: &mut Stats) {
-    for _ in &walked.submodules {
-        stats.skip(SkipReason::Submodule);
-    }
-    let mut seen = HashSet::new();
-    for (oid, why) in &walked.unreadable {
-        if seen.insert(oid) {
-            let msg = format!("cannot read tree {oid}: {why}; its files were not scanned");
-            ctx.progress.warn(&crate::finding::escape_bytes(msg.as_bytes()));
-            stats.skip(SkipReason::Unreadable);
-        }
-    }
-    for (warning, left_out) in &walked.capped {
-        ctx.progress.warn(warning);
-        *stats.skipped.entry(SkipReason::Capped).or_default() += left_out;
-    }
 }

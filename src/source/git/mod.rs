@@ -17,23 +17,24 @@ pub(crate) mod limits;
 pub(crate) mod open;
 mod order;
 pub mod pack;
+mod place;
 pub(crate) mod prereceive;
 pub(crate) mod revs;
 mod tags;
 pub(crate) mod tree;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
-use git2::{Commit, Oid};
+use git2::Oid;
 
 use super::Stats;
 use crate::detect::Detector;
-use crate::detect::stream::Hit;
-use crate::finding::{CommitInfo, Found, Provenance, RelPath};
+use crate::finding::Found;
 use crate::progress::Progress;
+pub(crate) use place::commit_info;
+pub(crate) use place::{Infos, Occurrence, assemble, bare_info};
 
 /// What part of a repository `loftyscan git` scans.
 #[derive(Clone, Debug)]
@@ -135,102 +136,6 @@ pub fn scan(
         GitMode::Range(range) => changes::range(repo, &ctx, range),
         GitMode::Staged => changes::staged(repo, &ctx),
         GitMode::PreReceive(push) => prereceive::scan(repo, &ctx, push),
-    }
-}
-
-/// A commit's provenance: id, author as `name <email>` (lossy UTF-8), author time and UTC
-/// offset.
-pub fn commit_info(c: &Commit) -> CommitInfo {
-    let a = c.author();
-    let name = String::from_utf8_lossy(a.name_bytes());
-    let email = String::from_utf8_lossy(a.email_bytes());
-    CommitInfo {
-        id: c.id().to_string(),
-        author: format!("{name} <{email}>"),
-        time: a.when().seconds(),
-        offset_minutes: a.when().offset_minutes(),
-    }
-}
-
-/// A blob at a path, seen first at position `order` (oldest first); `old` are the blobs
-/// the commit's parents had at that path (range and staged modes only).
-pub struct Occurrence {
-    /// The blob's id.
-    pub blob: Oid,
-    /// The path's index in the scan's [`tree::Paths`].
-    pub path: u32,
-    /// Position of the commit in the walk order (0 = oldest).
-    pub order: u32,
-    /// The parents' blobs at the same path.
-    pub old: Vec<Oid>,
-}
-
-/// One finding per (rule, secret, path): the occurrence with the lowest `order`, then
-/// the first in the blob. A secret also found in an `old` blob is not new: left out.
-pub fn assemble(
-    hits: &HashMap<Oid, Vec<Hit>>,
-    occurrences: &[Occurrence],
-    paths: &tree::Paths,
-    provenance: &dyn Fn(u32) -> Provenance,
-) -> Vec<Found> {
-    let mut best: HashMap<(usize, &[u8], u32), (u32, &Hit)> = HashMap::new();
-    for o in occurrences {
-        let Some(blob_hits) = hits.get(&o.blob) else { continue };
-        for h in blob_hits {
-            let old = o.old.iter().filter_map(|b| hits.get(b)).flatten();
-            if old.clone().any(|x| x.secret == h.secret) {
-                continue;
-            }
-            let slot = best.entry((h.rule, h.secret.expose(), o.path)).or_insert((o.order, h));
-            if o.order < slot.0 {
-                *slot = (o.order, h);
-            }
-        }
-    }
-    best.into_iter()
-        .map(|((_, _, path), (order, hit))| {
-            let rel = RelPath::new(paths.path(path));
-            Found::new(hit.clone(), rel, provenance(order))
-        })
-        .collect()
-}
-
-/// What is known of a commit without reading it again: its id and author date.
-pub fn bare_info(node: &order::Node) -> CommitInfo {
-    CommitInfo { id: node.oid.to_string(), author: String::new(), time: node.time, offset_minutes: 0 }
-}
-
-/// Commit metadata for provenance by order (the commits, then `extra`, e.g. tag roots),
-/// shared by all of a commit's findings. A commit is read again on first use: only the
-/// few with findings are, so no metadata is held per commit of the history.
-pub struct Infos<'a> {
-    repo: &'a git2::Repository,
-    commits: &'a [order::Node],
-    extra: Vec<Arc<CommitInfo>>,
-    read: std::cell::RefCell<HashMap<u32, Arc<CommitInfo>>>,
-}
-
-impl<'a> Infos<'a> {
-    /// Provenance for `commits` (walk order) and then `extra`, read from `repo` on demand.
-    pub fn new(repo: &'a git2::Repository, commits: &'a [order::Node], extra: Vec<Arc<CommitInfo>>) -> Self {
-        Infos { repo, commits, extra, read: Default::default() }
-    }
-
-    /// The metadata of the commit (or extra root) at position `order`.
-    pub fn get(&self, order: u32) -> Arc<CommitInfo> {
-        let Some(node) = self.commits.get(order as usize) else {
-            return self.extra[order as usize - self.commits.len()].clone();
-        };
-        let mut read = self.read.borrow_mut();
-        let info = read.entry(order).or_insert_with(|| {
-            Arc::new(match self.repo.find_commit(node.oid) {
-                Ok(c) => commit_info(&c),
-                // It was read when the history was ordered: only a store changing under
-                // the scan gets here; the id and date are still known.
-                Err(_) => bare_info(node),
-            })
-        });
-        info.clone()
     }
 }
 

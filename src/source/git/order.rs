@@ -16,7 +16,7 @@ use git2::{Oid, Repository};
 
 use super::pack::compact::{self, IdTable};
 
-pub struct Node {
+pub(crate) struct Node {
     pub oid: Oid,
     pub tree: Oid,
     /// Author date, seconds since the epoch (the order's key).
@@ -28,7 +28,7 @@ pub struct Node {
 /// A commit's parent ids: one parent (nearly every commit) inline, no allocation; a root
 /// or a merge as a boxed slice. 24 bytes, where a `Box<[Oid]>` of one id is 16 bytes
 /// plus a 32-byte heap chunk.
-pub enum Parents {
+pub(crate) enum Parents {
     One(Oid),
     Other(Box<[Oid]>),
 }

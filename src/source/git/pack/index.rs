@@ -198,12 +198,10 @@ mod tests {
 
     #[test]
     fn pack_order_is_the_same_on_any_number_of_threads() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = crate::detect::testgen::Rng::from_state(0x9e37_79b9_7f4a_7c15);
         let entries: Vec<([u8; 20], u64)> = (0..200_000u32)
             .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                let x = rng.next_u64();
                 let mut id = [0u8; 20];
                 id[..8].copy_from_slice(&x.to_be_bytes());
                 id[8..12].copy_from_slice(&i.to_be_bytes());
