@@ -51,7 +51,7 @@ pub(crate) fn at_anchor(
         let Some(end) = body_end(data, open + 1).filter(|&e| e > open + 1) else { return };
         joined.extend_from_slice(&data[open + 1..end]);
         pos = end;
-        let re = rule.pattern.as_ref().expect("regex rules have a pattern");
+        let Some(re) = rule.pattern.as_ref() else { return }; // a JWS rule has none
         if let Some(body) = confirmed(re, rule, &joined) {
             let longer = separator(data, end + 1)
                 .is_some_and(|o| data.get(o + 1).is_some_and(u8::is_ascii_alphanumeric));
