@@ -9,12 +9,14 @@
 pub mod bombs;
 pub(crate) mod compact;
 pub mod delta;
+pub mod header;
 pub mod index;
 pub mod layout;
 pub(crate) mod oversize;
 pub mod resolve;
 pub(crate) mod single;
 pub(crate) mod sparse;
+pub(crate) mod tree_format;
 pub mod trees;
 
 use std::collections::{HashMap, HashSet};
