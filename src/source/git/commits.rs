@@ -99,16 +99,11 @@ pub(super) fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[
 impl Walk<'_> {
     /// The dense id of `oid`, given on first sight.
     fn id(&mut self, oid: Oid) -> u32 {
-        let oids = &self.oids;
-        if let Some(i) = self.ids.get(&oid, |i| oids[i as usize]) {
-            return i;
+        let (i, new) = self.ids.intern(&mut self.oids, oid);
+        if new {
+            self.state.push(State::default());
+            self.parents.push((UNREAD, 0));
         }
-        let i = self.oids.len() as u32;
-        self.oids.push(oid);
-        self.state.push(State::default());
-        self.parents.push((UNREAD, 0));
-        let oids = &self.oids;
-        self.ids.insert(&oid, i, |i| oids[i as usize]);
         i
     }
 

@@ -48,6 +48,19 @@ impl IdTable {
         }
     }
 
+    /// The dense id of `oid` in `oids` (the object ids by dense id): its own, or the next
+    /// one, `oid` appended to `oids`; `true` when it is new (the caller then grows its
+    /// per-id columns).
+    pub(crate) fn intern(&mut self, oids: &mut Vec<Oid>, oid: Oid) -> (u32, bool) {
+        if let Some(id) = self.get(&oid, |i| oids[i as usize]) {
+            return (id, false);
+        }
+        let id = oids.len() as u32;
+        oids.push(oid);
+        self.insert(&oid, id, |i| oids[i as usize]);
+        (id, true)
+    }
+
     /// Store `id` for `oid` (not stored yet).
     pub(crate) fn insert(&mut self, oid: &Oid, id: u32, oid_of: impl Fn(u32) -> Oid) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {

@@ -56,16 +56,11 @@ impl Graph {
     }
 
     fn id(&mut self, oid: Oid) -> u32 {
-        let oids = &self.oids;
-        if let Some(id) = self.ids.get(&oid, |i| oids[i as usize]) {
-            return id;
+        let (id, new) = self.ids.intern(&mut self.oids, oid);
+        if new {
+            self.subtrees.push(Span::default());
+            self.entries.push(0);
         }
-        let id = self.oids.len() as u32;
-        self.oids.push(oid);
-        self.subtrees.push(Span::default());
-        self.entries.push(0);
-        let oids = &self.oids;
-        self.ids.insert(&oid, id, |i| oids[i as usize]);
         id
     }
 
