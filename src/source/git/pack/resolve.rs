@@ -6,6 +6,8 @@
 //! thread takes whole delta trees (largest first), walks each depth first holding only the
 //! chain of bases above the current object, and hands every decoded object to its own
 //! visitor. Corrupt data is reported to the visitor with the number of objects lost.
+//! Each worker reads the pack through a few windows (`window.rs`): objects near each
+//! other cost one `pread` together.
 
 use std::fs::File;
 use std::path::Path;
@@ -15,10 +17,14 @@ use anyhow::{Result, bail};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 
+use self::window::ReadWindow;
 use super::delta;
 use super::index::PackIndex;
-use super::layout::{EXTERNAL, Layout, read_full};
+use super::layout::{EXTERNAL, Layout};
 use crate::source::git::kind::ObjectKind;
+
+#[path = "window.rs"]
+mod window;
 
 /// Objects larger than this are refused as corrupt (a declared size, not data).
 const MAX_OBJECT: u64 = 4 << 30;
@@ -115,7 +121,8 @@ pub fn root_kind(pack: &Pack, repo: &git2::Repository, root: u32) -> Option<Obje
 struct Worker<'a> {
     pack: &'a Pack<'a>,
     inflater: Decompress,
-    zbuf: Vec<u8>,
+    /// The pack's bytes around the last objects read (one `pread` for many objects).
+    window: ReadWindow,
     delta: Vec<u8>,
     pool: Vec<Vec<u8>>,
     /// Opened on first need (a delta on a base outside the pack).
@@ -127,7 +134,7 @@ impl<'a> Worker<'a> {
         Worker {
             pack,
             inflater: Decompress::new(true),
-            zbuf: Vec::new(),
+            window: ReadWindow::default(),
             delta: Vec::new(),
             pool: Vec::new(),
             repo: None,
@@ -296,12 +303,12 @@ impl<'a> Worker<'a> {
         if size > zlen as u64 * 1100 + 64 {
             bail!("declares {size} bytes from {zlen} compressed");
         }
-        self.zbuf.resize(zlen, 0);
-        let n = read_full(self.pack.file, &mut self.zbuf, start)?;
+        let zdata = self.window.read(self.pack.file, start, end)?;
+        let n = zdata.len();
         out.clear();
         out.reserve_exact(size as usize + 1); // one spare byte: longer data shows as corrupt
         self.inflater.reset(true);
-        let status = self.inflater.decompress_vec(&self.zbuf[..n], out, FlushDecompress::Finish);
+        let status = self.inflater.decompress_vec(zdata, out, FlushDecompress::Finish);
         match status {
             Ok(Status::StreamEnd) if out.len() as u64 == size => Ok(()),
             Ok(_) if n < zlen || out.len() as u64 <= size => {
