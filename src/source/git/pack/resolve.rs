@@ -7,7 +7,7 @@
 //! chain of bases above the current object, and hands every decoded object to its own
 //! visitor. Corrupt data is reported to the visitor with the number of objects lost.
 //! Each worker reads the pack through a few windows (`window.rs`): objects near each
-//! other cost one `pread` together.
+//! other cost one `pread` together; a visitor may take its objects in batches (`batch.rs`).
 
 use std::fs::File;
 use std::path::Path;
@@ -23,8 +23,13 @@ use super::index::PackIndex;
 use super::layout::{EXTERNAL, Layout};
 use crate::source::git::kind::ObjectKind;
 
+#[path = "batch.rs"]
+mod batch;
 #[path = "window.rs"]
 mod window;
+
+use self::batch::BATCH_BYTES;
+pub use self::batch::Batch;
 
 /// Objects larger than this are refused as corrupt (a declared size, not data).
 const MAX_OBJECT: u64 = 4 << 30;
@@ -61,6 +66,17 @@ pub trait Visitor {
     fn object(&mut self, oid: Oid, kind: ObjectKind, data: &[u8]);
     /// An object that was not decoded; `lost` counts it and its delta descendants.
     fn broken(&mut self, oid: Oid, why: &Lost, lost: usize);
+    /// How many decoded objects to hand over at once, through [`Visitor::objects`]
+    /// (0: each to [`Visitor::object`] as it is decoded).
+    fn batch(&self) -> usize {
+        0
+    }
+    /// Decoded objects this visitor wanted, in decoding order (see [`Visitor::batch`]).
+    fn objects(&mut self, batch: &Batch) {
+        for (oid, kind, data) in batch.iter() {
+            self.object(oid, kind, data);
+        }
+    }
 }
 
 /// One pack, opened and laid out, as the resolver reads it.
@@ -98,6 +114,7 @@ pub fn resolve<V: Visitor + Send>(
                     while let Some(&(_, root, kind)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         w.tree(root, kind, &mut v);
                     }
+                    w.hand_over(&mut v);
                     v
                 })
             })
@@ -125,6 +142,8 @@ struct Worker<'a> {
     window: ReadWindow,
     delta: Vec<u8>,
     pool: Vec<Vec<u8>>,
+    /// Decoded objects not yet handed to the visitor (see [`Visitor::batch`]).
+    batch: Batch,
     /// Opened on first need (a delta on a base outside the pack).
     repo: Option<git2::Repository>,
 }
@@ -137,6 +156,7 @@ impl<'a> Worker<'a> {
             window: ReadWindow::default(),
             delta: Vec::new(),
             pool: Vec::new(),
+            batch: Batch::default(),
             repo: None,
         }
     }
@@ -166,7 +186,7 @@ impl<'a> Worker<'a> {
             return v.broken(oid, &e, l.subtree_len(root));
         }
         if (leaf && !external) || v.wants(oid, kind, data.len() as u64) {
-            v.object(oid, kind, &data);
+            self.give(v, oid, kind, &data);
         }
         let mut held = data.len() as u64;
         let mut stack: Vec<(u32, Vec<u8>, usize, usize)> = vec![(root, data, 0, 0)];
@@ -192,7 +212,7 @@ impl<'a> Worker<'a> {
                 Ok(false) => self.pool.push(out),
                 Ok(true) => {
                     if leaf || v.wants(coid, kind, out.len() as u64) {
-                        v.object(coid, kind, &out);
+                        self.give(v, coid, kind, &out);
                     }
                     if leaf {
                         self.pool.push(out);
@@ -216,6 +236,26 @@ impl<'a> Worker<'a> {
                     self.pool.push(out);
                 }
             }
+        }
+    }
+
+    /// Hand `data` to `v`, now or (batching) with the next objects.
+    fn give<V: Visitor>(&mut self, v: &mut V, oid: Oid, kind: ObjectKind, data: &[u8]) {
+        let most = v.batch();
+        if most == 0 || data.len() > BATCH_BYTES {
+            return v.object(oid, kind, data);
+        }
+        if self.batch.len() >= most || self.batch.bytes.len() + data.len() > BATCH_BYTES {
+            self.hand_over(v);
+        }
+        self.batch.push(oid, kind, data);
+    }
+
+    /// Hand the objects batched so far to `v`.
+    fn hand_over<V: Visitor>(&mut self, v: &mut V) {
+        if !self.batch.is_empty() {
+            v.objects(&self.batch);
+            self.batch.clear();
         }
     }
 

@@ -5,6 +5,8 @@
 //! (and the loose ones) into a compact graph that keeps only subtree edges and edges to
 //! those blobs, marks the trees that contain one, and walks only marked trees from each
 //! commit (oldest first), so every (blob, path) pair is met at its first commit.
+//! Each worker parses its trees outside the graph's lock and adds them under it in
+//! batches of [`TREES_PER_LOCK`], so the tree pass runs on all threads.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -12,7 +14,7 @@ use std::sync::Mutex;
 use git2::{ObjectType, Oid, Repository};
 
 use super::compact::{self, Edges, IdTable, Span, Spans};
-use super::resolve::{Lost, Visitor};
+use super::resolve::{Batch, Lost, Visitor};
 pub use super::tree_format::{DIR, FMT, GITLINK, parse_tree};
 use crate::source::git::Ctx;
 use crate::source::git::caps::{Budget, FirstSeen};
@@ -32,6 +34,8 @@ pub struct Graph {
     blobs: HashMap<u32, Vec<(u32, Oid)>>,
     names: HashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
+    /// [`Graph::add`]'s buffer for one tree's edges.
+    scratch: Vec<u8>,
 }
 
 impl Default for Graph {
@@ -52,6 +56,7 @@ impl Graph {
             blobs: HashMap::new(),
             names: HashMap::new(),
             name_list: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -82,7 +87,8 @@ impl Graph {
             return; // the same tree in two packs: its entries are in already
         }
         self.entries[id as usize] = all.try_into().unwrap_or(u32::MAX);
-        let (mut subtrees, mut blobs) = (Vec::new(), Vec::new());
+        let (mut subtrees, mut blobs) = (std::mem::take(&mut self.scratch), Vec::new());
+        subtrees.clear();
         for &(name, oid, is_tree) in entries {
             let n = self.name(name);
             if is_tree {
@@ -93,6 +99,7 @@ impl Graph {
             }
         }
         self.subtrees[id as usize] = self.edges.push(&subtrees);
+        self.scratch = subtrees;
         if !blobs.is_empty() {
             self.blobs.insert(id, blobs);
         }
@@ -244,15 +251,21 @@ pub struct TreeVisitor<'a> {
     pub unreadable: u64,
 }
 
-impl Visitor for TreeVisitor<'_> {
-    fn wants(&mut self, _oid: Oid, kind: ObjectKind, _size: u64) -> bool {
-        kind == ObjectKind::Tree
-    }
+/// Trees a worker parses before taking the graph's lock once to add them all.
+const TREES_PER_LOCK: usize = 512;
 
-    fn object(&mut self, oid: Oid, _kind: ObjectKind, data: &[u8]) {
-        let (mut keep, mut all) = (Vec::new(), 0);
-        let mut bad_id = false;
-        if parse_tree(data, &mut |mode, name, id| {
+impl TreeVisitor<'_> {
+    /// `tree`'s subtree entries and entries naming a blob with hits, appended to `keep`
+    /// (name, id, is a tree); gives the number of entries in all, or `None` (and warns,
+    /// and counts it) for a malformed tree, `keep` then as it was.
+    fn parse<'d>(
+        &mut self,
+        oid: Oid,
+        data: &'d [u8],
+        keep: &mut Vec<(&'d [u8], Oid, bool)>,
+    ) -> Option<usize> {
+        let (from, mut all, mut bad_id) = (keep.len(), 0, false);
+        let parsed = parse_tree(data, &mut |mode, name, id| {
             all += 1;
             match mode & FMT {
                 DIR => match Oid::from_bytes(id) {
@@ -262,15 +275,48 @@ impl Visitor for TreeVisitor<'_> {
                 GITLINK => {}
                 _ => keep.extend(self.hits.has(id).map(|oid| (name, oid, false))),
             }
-        })
-        .filter(|_| !bad_id)
-        .is_none()
-        {
+        });
+        if parsed.is_none() || bad_id {
+            keep.truncate(from);
             self.ctx.progress.warn(&format!("tree {oid} is malformed; its entries were not read"));
             self.unreadable += 1;
-            return;
+            return None;
         }
-        self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep, all);
+        Some(all)
+    }
+}
+
+impl Visitor for TreeVisitor<'_> {
+    fn wants(&mut self, _oid: Oid, kind: ObjectKind, _size: u64) -> bool {
+        kind == ObjectKind::Tree
+    }
+
+    fn object(&mut self, oid: Oid, _kind: ObjectKind, data: &[u8]) {
+        let mut keep = Vec::new();
+        if let Some(all) = self.parse(oid, data, &mut keep) {
+            self.graph.lock().unwrap_or_else(|p| p.into_inner()).add(oid, &keep, all);
+        }
+    }
+
+    fn batch(&self) -> usize {
+        TREES_PER_LOCK
+    }
+
+    /// Parse the batch's trees outside the lock, then add them all under it.
+    fn objects(&mut self, batch: &Batch) {
+        let mut keep = Vec::new();
+        let mut trees: Vec<(Oid, usize, usize)> = Vec::with_capacity(batch.len());
+        for (oid, _, data) in batch.iter() {
+            if let Some(all) = self.parse(oid, data, &mut keep) {
+                trees.push((oid, all, keep.len()));
+            }
+        }
+        let mut g = self.graph.lock().unwrap_or_else(|p| p.into_inner());
+        let mut from = 0;
+        for (oid, all, end) in trees {
+            g.add(oid, &keep[from..end], all);
+            from = end;
+        }
     }
 
     fn broken(&mut self, oid: Oid, why: &Lost, lost: usize) {
