@@ -70,8 +70,9 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     // Over-size blobs are placed too, for their warnings to name a path.
     let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
-    let (graph, unreadable) = store.read_trees(repo, ctx, &hit_ids, "placing findings: reading trees");
+    let (mut graph, unreadable) = store.read_trees(repo, ctx, &hit_ids, "placing findings: reading trees");
     drop(store);
+    graph.load_edges()?;
     let commits = commits.restore()?;
     trace(&format!("history: {} trees read, store freed", graph.len()));
     stats.commits = Some(commits.len() as u64);
@@ -119,8 +120,9 @@ fn bombs_only(
     commits: Spilled,
     stats: &mut Stats,
 ) -> Result<()> {
-    let (graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
+    let (mut graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
     drop(store);
+    graph.load_edges()?;
     let commits = commits.restore()?;
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;

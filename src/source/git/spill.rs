@@ -1,6 +1,7 @@
 //! Ordered commits set aside in a temporary file while the tree pass runs, so the commit
 //! nodes (72 bytes a commit) and the pack store and tree graph (tens of bytes an object
-//! each) are not all in memory at once.
+//! each) are not all in memory at once; and the temporary files such spills go to
+//! ([`temp_file`]).
 //!
 //! Takes the ordered [`Node`]s; gives them back, in the same order, from a file created
 //! with `create_new` (mode 0600 on Unix) in the temporary directory and unlinked at once,
@@ -51,18 +52,24 @@ impl Spilled {
     }
 }
 
-fn write(nodes: &[Node]) -> Result<File> {
+/// A new file in the temporary directory, created with `create_new` (mode 0600 on Unix)
+/// and unlinked at once: the handle is the only way to it, and nothing is left behind.
+pub(crate) fn temp_file(what: &str) -> Result<File> {
     let dir = std::env::temp_dir();
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let path = dir.join(format!("loftyscan-{}-{nanos}.commits", std::process::id()));
+    let path = dir.join(format!("loftyscan-{}-{nanos}.{what}", std::process::id()));
     let mut open = OpenOptions::new();
     open.read(true).write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    let mut file = open.open(&path).with_context(|| format!("cannot create '{}'", path.display()))?;
-    // Unlinked at once: the open handle is the only way to it.
+    let file = open.open(&path).with_context(|| format!("cannot create '{}'", path.display()))?;
     let _ = std::fs::remove_file(&path);
+    Ok(file)
+}
+
+fn write(nodes: &[Node]) -> Result<File> {
+    let mut file = temp_file("commits")?;
     let mut out = BufWriter::with_capacity(1 << 20, &mut file);
     for n in nodes {
         out.write_all(n.oid.as_bytes())?;

@@ -123,6 +123,11 @@ pub(crate) fn parse(oid: Oid, data: &[u8]) -> Option<(Node, i64)> {
         }
     };
     let committer = signature_time(lines.next()?.strip_prefix(b"committer ")?)?;
+    // A NUL in the lines read is not what git writes (libgit2 may read it otherwise).
+    let read = data.len() - lines.map(|l| l.len() + 1).sum::<usize>().min(data.len());
+    if memchr::memchr(0, &data[..read]).is_some() {
+        return None;
+    }
     Some((Node { oid, tree, time, parents: parents.into_iter().collect() }, committer))
 }
 
@@ -200,6 +205,10 @@ mod tests {
         for extra in [format!("parent {}\n", &PARENT[1..]), format!("parent {}\n", PARENT.to_uppercase())] {
             assert!(parse(Oid::ZERO_SHA1, commit(&extra, ok).as_bytes()).is_none(), "{extra}");
         }
+        let nul = commit("", "A\0B <a@x> 1 +0000");
+        assert!(parse(Oid::ZERO_SHA1, nul.as_bytes()).is_none(), "a NUL in the header");
+        let nul_in_message = commit("", ok) + "\0 after the header is the message's business\n";
+        assert!(parse(Oid::ZERO_SHA1, nul_in_message.as_bytes()).is_some());
         let no_committer = format!("tree {TREE}\nauthor {ok}\n\nmsg\n");
         assert!(parse(Oid::ZERO_SHA1, no_committer.as_bytes()).is_none());
         assert!(parse(Oid::ZERO_SHA1, format!("tree {TREE}").as_bytes()).is_none());
