@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::gitrepo::TestRepo;
-use crate::hostile::{bomb, capped, engines_agree, git_dir, skipped, with_tree};
+use crate::hostile::{bomb, capped, engines_agree, git_dir, ids, skipped, with_tree};
 use crate::packwriter::{self, Body, Entry, delta, tree_bytes};
 
 /// The summary's counts of what was not scanned, and of read warnings.
@@ -113,4 +113,58 @@ fn over_size_warnings_name_a_path_and_a_commit() {
         format!("pack object {base_id} (and 1 object built on it, among them deep.txt in commit {c})");
     assert!(p.stderr.contains(&among), "{}", p.stderr);
     assert!(o.stderr.contains(&format!("blob {child_id} (deep.txt in commit {c}) is ")), "{}", o.stderr);
+}
+
+/// The pack engine reads a pack's commits itself, on every thread. A commit it does not
+/// take as git writes it (a signature without a date, a second author line, bytes that are
+/// not its id's) is read by libgit2 as before: both engines place the same findings at the
+/// same commits and count the same commits and warnings, loose or packed.
+#[test]
+fn commits_the_pack_engine_decodes_itself_agree_with_libgit2() {
+    let key = Rng::new(2101).lfk();
+    let t = TestRepo::new();
+    let raw = |tree: Oid, parents: &[Oid], author: &str| {
+        let mut c = format!("tree {tree}\n");
+        parents.iter().for_each(|p| c.push_str(&format!("parent {p}\n")));
+        c.push_str(&format!("author {author}\ncommitter C <c@x> 1700000100 +0000\n\nmsg\n"));
+        t.repo.odb().unwrap().write(ObjectType::Commit, c.as_bytes()).unwrap()
+    };
+    let secret = format!("token = {key}\n");
+    let a = raw(t.tree(&[("README", "hi\n")]), &[], "A <a@x> 1700000000 +0100");
+    let b = raw(t.tree(&[("README", "hi\n"), ("k.env", &secret)]), &[a], "Odd Author <a@x>");
+    let c = raw(t.tree(&[("README", "bye\n")]), &[b], "A <a@x> 1700000200 +0100\nauthor B <b@x> 1 +0000");
+    let d = raw(t.tree(&[("README", "bye\n"), ("d/k.env", &secret)]), &[c], "A <a@x> 1700000300 -0000");
+    t.repo.reference("refs/heads/main", d, true, "test").unwrap();
+    t.head_to("refs/heads/main");
+    for packed in [false, true] {
+        if packed {
+            t.pack_with_libgit2();
+        }
+        let (p, o) = engines_agree(t.path(), &[]);
+        assert_eq!(p.code, 1, "{}", p.stderr);
+        assert_eq!(counts(&p), counts(&o), "pack: {}\nodb: {}", p.stderr, o.stderr);
+        for r in [&p, &o] {
+            assert_eq!(r.json()["summary"]["commits_scanned"], 4, "{}", r.stderr);
+            let at: Vec<String> = ids(&r.json());
+            assert_eq!(at.len(), 2, "{at:?}");
+            assert!(at.iter().any(|f| f.contains(&b.to_string()) && f.contains("k.env")), "{at:?}");
+            assert!(at.iter().any(|f| f.contains(&d.to_string()) && f.contains("d/k.env")), "{at:?}");
+        }
+    }
+
+    // A commit whose stored bytes are another commit's: libgit2 refuses it, in both engines.
+    let t = TestRepo::new();
+    let real = t.commit(None, &[("k.env", &secret)], &[], "real");
+    let bytes = t.repo.odb().unwrap().read(real).unwrap().data().to_vec();
+    let liar = Oid::from_bytes(&[0x42; 20]).unwrap();
+    packwriter::write(&git_dir(&t), "liar", &[Entry { id: liar, body: Body::Full(1, bytes) }], 0, &[]);
+    t.repo.reference("refs/heads/main", real, true, "test").unwrap();
+    t.head_to("refs/heads/main");
+    std::fs::write(git_dir(&t).join("refs/heads/liar"), format!("{liar}\n")).unwrap();
+    let (p, o) = engines_agree(t.path(), &[]);
+    assert_eq!(counts(&p), counts(&o), "pack: {}\nodb: {}", p.stderr, o.stderr);
+    for r in [&p, &o] {
+        assert!(r.stderr.contains(&format!("cannot read {liar}")), "{}", r.stderr);
+        assert_eq!(r.json()["summary"]["commits_scanned"], 1, "{}", r.stderr);
+    }
 }

@@ -21,7 +21,7 @@ use crate::source::{SkipReason, Stats};
 /// `loftyscan git --range A..B`.
 pub(super) fn range(repo: &Repository, ctx: &Ctx, spec: &str) -> Result<(Vec<Found>, Stats)> {
     let (reached, _) = super::revs::range_walk(repo, &ctx.packs, spec)?;
-    let commits = order::topo(repo, reached.commits.into_iter().map(Ok))?;
+    let commits = order::topo((repo, None), reached.commits.into_iter().map(Ok))?;
     let (findings, mut stats) = added(repo, ctx, &commits)?;
     super::history::report_unreadable_commits(ctx, reached.unreadable, &mut stats);
     Ok((findings, stats))

@@ -12,6 +12,7 @@ use std::collections::BinaryHeap;
 
 use git2::{ErrorCode, Oid, Repository};
 
+use super::pack::commit_table::CommitTable;
 use super::pack::compact::{self, IdTable};
 use super::pack::single::PackReader;
 use super::tags::Peeled;
@@ -38,6 +39,8 @@ const UNREAD: u32 = u32::MAX;
 struct Walk<'a> {
     repo: &'a Repository,
     packs: &'a PackReader,
+    /// Commits already decoded from the packs (whole-history scans): read from here.
+    table: Option<&'a CommitTable>,
     ids: IdTable,
     oids: Vec<Oid>,
     state: Vec<State>,
@@ -50,11 +53,16 @@ struct Walk<'a> {
     out: Reached,
 }
 
-/// Every commit `push` reaches and `hide` does not.
-pub(super) fn walk(repo: &Repository, packs: &PackReader, push: &[Oid], hide: &[Oid]) -> Reached {
+/// Every commit `push` reaches and `hide` does not; those in `table` are read from it.
+pub(super) fn walk(
+    (repo, packs, table): (&Repository, &PackReader, Option<&CommitTable>),
+    push: &[Oid],
+    hide: &[Oid],
+) -> Reached {
     let mut w = Walk {
         repo,
         packs,
+        table,
         ids: IdTable::with_capacity(0, compact::seed()),
         oids: Vec::new(),
         state: Vec::new(),
@@ -133,18 +141,17 @@ impl Walk<'_> {
 
     fn read(&mut self, i: u32) -> Option<i64> {
         let (repo, oid) = (self.repo, self.oids[i as usize]);
+        if let Some((node, committer)) = self.table.and_then(|t| t.get(&oid)) {
+            self.set_parents(i, node.parents.iter().copied());
+            return Some(committer);
+        }
         if let Some(why) = self.packs.check(&oid) {
             self.out.unreadable.push((oid, why));
             return None;
         }
         match crate::guard::isolate(|| repo.find_commit(oid)) {
             Some(Ok(c)) => {
-                let start = self.parent_list.len() as u32;
-                for p in c.parent_ids() {
-                    let p = self.id(p);
-                    self.parent_list.push(p);
-                }
-                self.parents[i as usize] = (start, self.parent_list.len() as u32 - start);
+                self.set_parents(i, c.parent_ids());
                 Some(c.time().seconds())
             }
             // A shallow clone's cut: its missing parents are said once, elsewhere.
@@ -158,6 +165,16 @@ impl Walk<'_> {
                 None
             }
         }
+    }
+
+    /// Record commit `i`'s parents (given dense ids on first sight).
+    fn set_parents(&mut self, i: u32, parents: impl Iterator<Item = Oid>) {
+        let start = self.parent_list.len() as u32;
+        for p in parents {
+            let p = self.id(p);
+            self.parent_list.push(p);
+        }
+        self.parents[i as usize] = (start, self.parent_list.len() as u32 - start);
     }
 
     /// Mark commit `i` and (as far as they were read) its ancestors hidden.

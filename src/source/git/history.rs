@@ -15,11 +15,12 @@ use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
 use super::caps::Budget;
+use super::pack::commit_table::CommitTable;
+use super::spill::Spilled;
 use super::tags::{self, TagRoot};
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, GitEngine, blobs, commits, exposure, order, pack};
-use crate::detect::stream::Hit;
-use crate::finding::{Exposure, Found, Provenance, RelPath};
+use crate::finding::Found;
 use crate::progress::trace;
 use crate::source::{SkipReason, Stats};
 
@@ -57,19 +58,23 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     let mut all = store.scan_blobs(repo, ctx)?;
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = std::mem::take(&mut all.stats);
+    // The commits before the trees, decoded from the packs on every thread, walked and
+    // ordered, their table freed: the store, the commit table and the tree graph (each
+    // tens of bytes an object) are never all alive at once.
+    // The ordered commits wait in a temporary file while the trees are read.
+    let commits = Spilled::new(pack_commits(repo, ctx, &store, &mut stats)?);
     if all.hits.is_empty() && all.refused.is_empty() {
-        bombs_only(repo, ctx, store, &mut stats)?;
+        bombs_only(repo, ctx, store, commits, &mut stats)?;
         return Ok((Vec::new(), stats));
     }
     // Over-size blobs are placed too, for their warnings to name a path.
     let mut hit_ids: HashSet<Oid> = all.hits.keys().copied().collect();
     hit_ids.extend(all.refused.iter().flat_map(|r| r.ids()));
-    // The trees before the commits: the store (every pack's ids and layout, ~50 bytes an
-    // object) is freed before the commit walk's own per-commit state grows.
-    let (graph, unreadable) = store.read_trees(repo, ctx, &hit_ids, "placing findings: reading trees");
+    let (mut graph, unreadable) = store.read_trees(repo, ctx, &hit_ids, "placing findings: reading trees");
     drop(store);
+    graph.load_edges()?;
+    let commits = commits.restore()?;
     trace(&format!("history: {} trees read, store freed", graph.len()));
-    let commits = ordered_commits(repo, ctx, &mut stats)?;
     stats.commits = Some(commits.len() as u64);
     let tags = tag_roots(repo, ctx);
     let n = commits.len();
@@ -101,16 +106,24 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     let trees = exposure::Trees { graph: &graph, marks: &marks };
     exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &all.hits, &mut findings);
     trace("history: exposure facts");
-    unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
+    super::place::unreachable(ctx, &all.hits, &placed, any_capped, &mut findings);
     Ok((findings, stats))
 }
 
 /// No blob has hits: the trees are still read, for the git bombs the odb engine's walk
-/// would report (on an ordinary history no tree's bound reaches a cap, and no commit is
-/// walked). The store is freed once the trees are read.
-fn bombs_only(repo: &Repository, ctx: &Ctx, store: pack::Store, stats: &mut Stats) -> Result<()> {
-    let (graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
+/// would report (on an ordinary history no tree's bound reaches a cap). The store is
+/// freed once the trees are read.
+fn bombs_only(
+    repo: &Repository,
+    ctx: &Ctx,
+    store: pack::Store,
+    commits: Spilled,
+    stats: &mut Stats,
+) -> Result<()> {
+    let (mut graph, unreadable) = store.read_trees(repo, ctx, &HashSet::new(), "checking trees");
     drop(store);
+    graph.load_edges()?;
+    let commits = commits.restore()?;
     if unreadable > 0 {
         *stats.skipped.entry(SkipReason::Unreadable).or_default() += unreadable;
     }
@@ -120,16 +133,29 @@ fn bombs_only(repo: &Repository, ctx: &Ctx, store: pack::Store, stats: &mut Stat
         graph.len(),
         suspects.iter().filter(|&&s| s).count()
     ));
+    stats.commits = Some(commits.len() as u64);
     if !suspects.contains(&true) {
-        stats.commits = Some(commit_walk(repo, ctx, stats)?.len() as u64);
         return Ok(());
     }
-    let commits = ordered_commits(repo, ctx, stats)?;
-    stats.commits = Some(commits.len() as u64);
     let tags = tag_roots(repo, ctx);
     let capped = pack::bombs::capped(&graph, &suspects, pack::bombs::roots(&commits, &tags));
     super::place::report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
+}
+
+/// Every commit of the history in order, those in the packs decoded there (all of them,
+/// unless grafts or a shallow cut make libgit2 read parents otherwise than they are
+/// written: then libgit2 reads every commit, as the `odb` engine does).
+fn pack_commits(
+    repo: &Repository,
+    ctx: &Ctx,
+    store: &pack::Store,
+    stats: &mut Stats,
+) -> Result<Vec<order::Node>> {
+    let grafted = repo.is_shallow() || repo.path().join("info/grafts").exists();
+    let table = (!grafted).then(|| store.read_commits(repo, ctx));
+    trace(&format!("history: {} commits decoded", table.as_ref().map_or(0, |t| t.len())));
+    ordered_commits(repo, ctx, stats, table)
 }
 
 /// The over-size warnings, each naming the blob's first path and commit (or tag).
@@ -160,57 +186,9 @@ fn warn_refused(
     pack::oversize::warn(ctx.progress, refused, ctx.opts.max_blob_size, &describe);
 }
 
-/// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
-/// `--include-unreachable`, else only counted in a note.
-fn unreachable(
-    ctx: &Ctx,
-    hits: &HashMap<Oid, Vec<Hit>>,
-    placed: &HashSet<Oid>,
-    any_capped: bool,
-    findings: &mut Vec<Found>,
-) {
-    let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
-    if dangling.is_empty() {
-        return;
-    }
-    if ctx.opts.limits.is_limited() {
-        ctx.progress.note(&format!(
-            "{} blob(s) with secrets are only in commits outside --since/--branch (or in none): not reported",
-            dangling.len()
-        ));
-        return;
-    }
-    if any_capped && !ctx.opts.include_unreachable {
-        ctx.progress
-            .note(&format!("{} blob(s) with secrets are only past a cap (see the warnings)", dangling.len()));
-        return;
-    }
-    if !ctx.opts.include_unreachable {
-        ctx.progress.note(&format!(
-            "{} blob(s) with secrets are in no commit reachable from a ref (dangling objects): \
-             not reported (--include-unreachable reports them; `git fsck --unreachable` lists them)",
-            dangling.len()
-        ));
-        return;
-    }
-    dangling.sort();
-    for blob in dangling {
-        let mut once = HashSet::new();
-        for h in &hits[&blob] {
-            if once.insert((h.rule, h.secret.expose())) {
-                let id = blob.to_string();
-                let path = RelPath::new(id.clone().into_bytes());
-                let mut f = Found::new(h.clone(), path, Provenance::Unreachable { blob: id });
-                f.exposure = Some(Exposure::default());
-                findings.push(f);
-            }
-        }
-    }
-}
-
 fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> {
     let mut stats = Stats::default();
-    let commits = ordered_commits(repo, ctx, &mut stats)?;
+    let commits = ordered_commits(repo, ctx, &mut stats, None)?;
     let tags = tag_roots(repo, ctx);
     let w = walk(repo, ctx, &commits, &tags);
     stats.commits = Some(commits.len() as u64);
@@ -246,7 +224,7 @@ fn scan_walk_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
         let mut paths = w.paths;
         exposure::annotate(ctx, repo, &trees, &commits, &mut paths, &scanned.hits, &mut findings);
     }
-    unreachable(ctx, &scanned.hits, &reached, false, &mut findings);
+    super::place::unreachable(ctx, &scanned.hits, &reached, false, &mut findings);
     Ok((findings, stats))
 }
 
@@ -270,7 +248,12 @@ fn unreached_objects(repo: &Repository, reached: &HashSet<Oid>) -> Result<Vec<Oi
 /// Every commit reachable from any ref and HEAD (or from the `--branch` refs), committed at
 /// or after `--since`, unordered; what cannot be read (a commit inside a delta cycle, a
 /// corrupt one) is a counted warning.
-fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<Oid>> {
+fn commit_walk(
+    repo: &Repository,
+    ctx: &Ctx,
+    stats: &mut Stats,
+    table: Option<&CommitTable>,
+) -> Result<Vec<Oid>> {
     let limits = &ctx.opts.limits;
     let mut unreadable = Vec::new();
     let tips = if limits.branches.is_empty() {
@@ -278,14 +261,15 @@ fn commit_walk(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<Oi
     } else {
         limits.tips(repo, &ctx.packs)?
     };
-    let mut reached = commits::walk(repo, &ctx.packs, &tips, &[]);
+    let mut reached = commits::walk((repo, &ctx.packs, table), &tips, &[]);
     unreadable.append(&mut reached.unreadable);
     report_unreadable_commits(ctx, unreadable, stats);
     let mut all = reached.commits;
     if limits.since.is_some() {
         // Every commit here passed the pack check, so libgit2 may read it.
-        all.retain(|oid| {
-            repo.find_commit(*oid).map_or(true, |c| limits.admits(c.committer().when().seconds()))
+        all.retain(|oid| match table.and_then(|t| t.get(oid)) {
+            Some((_, committer)) => limits.admits(committer),
+            None => repo.find_commit(*oid).map_or(true, |c| limits.admits(c.committer().when().seconds())),
         });
     }
     Ok(all)
@@ -318,10 +302,15 @@ pub(super) fn report_unreadable_commits(ctx: &Ctx, mut unreadable: Vec<(Oid, Str
     }
 }
 
-fn ordered_commits(repo: &Repository, ctx: &Ctx, stats: &mut Stats) -> Result<Vec<order::Node>> {
+fn ordered_commits(
+    repo: &Repository,
+    ctx: &Ctx,
+    stats: &mut Stats,
+    table: Option<CommitTable>,
+) -> Result<Vec<order::Node>> {
     ctx.progress.status("walking history", "ordering commits".into());
-    let walk = commit_walk(repo, ctx, stats)?;
-    let commits = order::topo(repo, walk.into_iter().map(Ok))?;
+    let walk = commit_walk(repo, ctx, stats, table.as_ref())?;
+    let commits = order::topo((repo, table), walk.into_iter().map(Ok))?;
     trace(&format!("history: {} commits ordered", commits.len()));
     Ok(commits)
 }

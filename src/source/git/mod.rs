@@ -20,6 +20,7 @@ pub mod pack;
 mod place;
 pub(crate) mod prereceive;
 pub(crate) mod revs;
+mod spill;
 mod tags;
 pub(crate) mod tree;
 

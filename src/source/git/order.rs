@@ -14,6 +14,7 @@ use std::collections::BinaryHeap;
 use anyhow::{Context, Result};
 use git2::{Oid, Repository};
 
+use super::pack::commit_table::CommitTable;
 use super::pack::compact::{self, IdTable};
 
 pub(crate) struct Node {
@@ -55,23 +56,12 @@ impl FromIterator<Oid> for Parents {
     }
 }
 
-/// `walk`: a revwalk, or any other list of commit ids.
+/// `walk`: a revwalk, or any other list of commit ids; those in `table` are taken from it.
 pub(super) fn topo(
-    repo: &Repository,
+    (repo, table): (&Repository, Option<CommitTable>),
     walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
 ) -> Result<Vec<Node>> {
-    // The ids first: the revwalk's own per-commit state is freed before the nodes grow.
-    let oids = walk.into_iter().collect::<Result<Vec<Oid>, _>>().context("cannot walk the commit graph")?;
-    let mut nodes = Vec::with_capacity(oids.len());
-    for oid in oids {
-        let c = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
-        nodes.push(Node {
-            oid,
-            tree: c.tree_id(),
-            time: c.author().when().seconds(),
-            parents: c.parent_ids().collect(),
-        });
-    }
+    let mut nodes = read_nodes(repo, table, walk)?;
     // Children as compressed rows (u32), not a Vec per commit.
     let (mut waiting, mut edges) = (vec![0u32; nodes.len()], Vec::new());
     {
@@ -114,6 +104,30 @@ pub(super) fn topo(
     }
     drop((waiting, edges, first));
     permute(&mut nodes, order);
+    Ok(nodes)
+}
+
+/// The node of each commit `walk` gives: taken from `table`, else read through libgit2.
+fn read_nodes(
+    repo: &Repository,
+    table: Option<CommitTable>,
+    walk: impl IntoIterator<Item = Result<Oid, git2::Error>>,
+) -> Result<Vec<Node>> {
+    // The ids first: the revwalk's own per-commit state is freed before the nodes grow.
+    let oids = walk.into_iter().collect::<Result<Vec<Oid>, _>>().context("cannot walk the commit graph")?;
+    let (mut nodes, oids) = match table {
+        Some(t) => t.take(oids),
+        None => (Vec::with_capacity(oids.len()), oids),
+    };
+    for oid in oids {
+        let c = repo.find_commit(oid).with_context(|| format!("cannot read commit {oid}"))?;
+        nodes.push(Node {
+            oid,
+            tree: c.tree_id(),
+            time: c.author().when().seconds(),
+            parents: c.parent_ids().collect(),
+        });
+    }
     Ok(nodes)
 }
 

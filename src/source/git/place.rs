@@ -3,7 +3,9 @@
 //! Takes the hits by blob id, the (blob, path) occurrences a walk met in commit order and
 //! the ordered commits; gives one `Found` per (rule, secret, path) at its oldest
 //! occurrence, with the commit's provenance read on demand ([`Infos`]: only the commits
-//! that findings name are read again), and counts what the walk could not follow.
+//! that findings name are read again), and counts what the walk could not follow; blobs
+//! with hits that no reachable commit holds are reported by id or counted in a note
+//! ([`unreachable`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use super::tags::TagRoot;
 use super::tree::{self, Paths, Walked};
 use super::{Ctx, order};
 use crate::detect::stream::Hit;
-use crate::finding::{CommitInfo, Found, Provenance, RelPath};
+use crate::finding::{CommitInfo, Exposure, Found, Provenance, RelPath};
 use crate::source::{SkipReason, Stats};
 
 /// A commit's provenance: id, author as `name <email>` (lossy UTF-8), author time and UTC
@@ -176,5 +178,53 @@ pub(super) fn report_caps(
         };
         ctx.progress.warn(&budget.warning(&what).unwrap_or_default());
         *stats.skipped.entry(SkipReason::Capped).or_default() += budget.left_out();
+    }
+}
+
+/// Blobs with hits that no commit reachable from a ref holds: reported (by blob id) with
+/// `--include-unreachable`, else only counted in a note.
+pub(super) fn unreachable(
+    ctx: &Ctx,
+    hits: &HashMap<Oid, Vec<Hit>>,
+    placed: &HashSet<Oid>,
+    any_capped: bool,
+    findings: &mut Vec<Found>,
+) {
+    let mut dangling: Vec<Oid> = hits.keys().filter(|b| !placed.contains(b)).copied().collect();
+    if dangling.is_empty() {
+        return;
+    }
+    if ctx.opts.limits.is_limited() {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are only in commits outside --since/--branch (or in none): not reported",
+            dangling.len()
+        ));
+        return;
+    }
+    if any_capped && !ctx.opts.include_unreachable {
+        ctx.progress
+            .note(&format!("{} blob(s) with secrets are only past a cap (see the warnings)", dangling.len()));
+        return;
+    }
+    if !ctx.opts.include_unreachable {
+        ctx.progress.note(&format!(
+            "{} blob(s) with secrets are in no commit reachable from a ref (dangling objects): \
+             not reported (--include-unreachable reports them; `git fsck --unreachable` lists them)",
+            dangling.len()
+        ));
+        return;
+    }
+    dangling.sort();
+    for blob in dangling {
+        let mut once = HashSet::new();
+        for h in &hits[&blob] {
+            if once.insert((h.rule, h.secret.expose())) {
+                let id = blob.to_string();
+                let path = RelPath::new(id.clone().into_bytes());
+                let mut f = Found::new(h.clone(), path, Provenance::Unreachable { blob: id });
+                f.exposure = Some(Exposure::default());
+                findings.push(f);
+            }
+        }
     }
 }

@@ -153,7 +153,7 @@ fn pushed(repo: &Repository, updates: &[RefUpdate]) -> Result<(Vec<order::Node>,
         attribute(repo, &created, &new_ids, &mut introduced);
         ids.extend(new_ids);
     }
-    let nodes = order::topo(repo, ids.into_iter().map(Ok))?;
+    let nodes = order::topo((repo, None), ids.into_iter().map(Ok))?;
     Ok((nodes, introduced))
 }
 

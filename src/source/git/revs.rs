@@ -29,7 +29,7 @@ pub(crate) fn range_walk(repo: &Repository, packs: &PackReader, spec: &str) -> R
     } else {
         hide.push(checked_commit_of(repo, packs, a)?);
     }
-    Ok((commits::walk(repo, packs, &[to], &hide), zero))
+    Ok((commits::walk((repo, packs, None), &[to], &hide), zero))
 }
 
 /// [`commit_of`], with the pack check on the object a plain name (a ref, a full id)

@@ -6,7 +6,8 @@
 //! and compared through a closure): 4 bytes a slot at most 3/4 full, instead of a
 //! `HashMap<Oid, u32>`'s 25-byte entries; and [`Spans`], variable-length lists stored
 //! back to back in fixed blocks (a list never straddles two), so growing never copies
-//! what is stored and no list has its own allocation; [`Edges`], a tree's subtree edges
+//! what is stored and no list has its own allocation (full blocks can wait in a temporary
+//! file while a graph is built); [`Edges`], a tree's subtree edges
 //! as varints in such a list.
 
 use git2::Oid;
@@ -86,10 +87,17 @@ impl IdTable {
     }
 }
 
-/// Lists of `T` back to back in blocks of `BLOCK` items (a longer list gets a block of
-/// its own); each list is named by a [`Span`].
-pub(crate) struct Spans<T> {
-    blocks: Vec<Vec<T>>,
+/// Byte lists back to back in blocks of `BLOCK` bytes (a longer list gets a block of its
+/// own); each list is named by a [`Span`]. Built with [`Spans::spilling`], each full block
+/// goes to a temporary file instead of staying in memory, until [`Spans::load`] reads them
+/// all back (the tree graph's edges while the pack store is still alive).
+#[derive(Default)]
+pub(crate) struct Spans {
+    blocks: Vec<Vec<u8>>,
+    /// The file full blocks were written to, in block order, while spilling.
+    disk: Option<std::fs::File>,
+    /// The lengths of the blocks written (the first `spilled.len()` blocks, empty now).
+    spilled: Vec<usize>,
 }
 
 /// Where a list is: its block, its start in the block and its length.
@@ -102,19 +110,23 @@ pub(crate) struct Span {
 
 const BLOCK: usize = 1 << 20;
 
-impl<T: Copy> Default for Spans<T> {
-    fn default() -> Self {
-        Spans { blocks: Vec::new() }
+impl Spans {
+    /// Lists whose full blocks wait in a temporary file until [`Spans::load`]; in memory
+    /// if no such file can be made (a trace line says why).
+    pub(crate) fn spilling() -> Spans {
+        let disk = crate::source::git::spill::temp_file("edges")
+            .map_err(|e| crate::progress::trace(&format!("tree edges kept in memory: {e:#}")))
+            .ok();
+        Spans { blocks: Vec::new(), disk, spilled: Vec::new() }
     }
-}
 
-impl<T: Copy> Spans<T> {
-    pub(crate) fn push(&mut self, items: &[T]) -> Span {
+    pub(crate) fn push(&mut self, items: &[u8]) -> Span {
         if items.is_empty() {
             return Span::default();
         }
         let fits = self.blocks.last().is_some_and(|b| b.len() + items.len() <= b.capacity());
         if !fits {
+            self.spill_last();
             self.blocks.push(Vec::with_capacity(BLOCK.max(items.len())));
         }
         let block = self.blocks.len() - 1;
@@ -124,11 +136,40 @@ impl<T: Copy> Spans<T> {
         Span { block: block as u32, start: start as u32, len: items.len() as u32 }
     }
 
-    pub(crate) fn get(&self, s: Span) -> &[T] {
-        match s.len {
-            0 => &[],
-            n => &self.blocks[s.block as usize][s.start as usize..(s.start + n) as usize],
+    /// Write the last block out (when spilling): its bytes come back with `load`.
+    fn spill_last(&mut self) {
+        let (Some(file), Some(last)) = (self.disk.as_mut(), self.blocks.last_mut()) else { return };
+        use std::io::Write;
+        if let Err(e) = file.write_all(last) {
+            crate::progress::trace(&format!("tree edges kept in memory: {e}"));
+            self.disk = None;
+            return;
         }
+        let len = last.len();
+        *last = Vec::new();
+        self.spilled.push(len);
+    }
+
+    /// Read every spilled block back; afterwards nothing is spilled.
+    pub(crate) fn load(&mut self) -> anyhow::Result<()> {
+        let Some(mut file) = self.disk.take() else { return Ok(()) };
+        use std::io::{Read, Seek};
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+        for (block, &len) in self.blocks.iter_mut().zip(&self.spilled) {
+            let mut b = vec![0u8; len];
+            input.read_exact(&mut b).map_err(|e| anyhow::anyhow!("cannot read back the tree edges: {e}"))?;
+            *block = b;
+        }
+        self.spilled = Vec::new();
+        Ok(())
+    }
+
+    /// The list at `s` (read only once loaded: a spilled block reads as empty).
+    pub(crate) fn get(&self, s: Span) -> &[u8] {
+        debug_assert!(self.spilled.is_empty(), "edges read before they were loaded");
+        let range = s.start as usize..(s.start + s.len) as usize;
+        self.blocks.get(s.block as usize).and_then(|b| b.get(range)).unwrap_or(&[])
     }
 }
 
@@ -248,16 +289,28 @@ mod tests {
     }
 
     #[test]
-    fn spans_keep_lists_apart_across_blocks() {
-        let mut s = Spans::default();
-        let big: Vec<u32> = (0..BLOCK as u32 + 5).collect();
-        let a = s.push(&[1u32, 2, 3]);
-        let b = s.push(&big);
-        let c = s.push(&[7u32]);
-        let e = s.push(&[]);
-        assert_eq!(s.get(a), [1, 2, 3]);
-        assert_eq!(s.get(b), &big[..]);
-        assert_eq!(s.get(c), [7]);
-        assert!(s.get(e).is_empty() && e.is_empty());
+    fn spans_keep_lists_apart_across_blocks_in_memory_or_spilled() {
+        for mut s in [Spans::default(), Spans::spilling()] {
+            let big: Vec<u8> = (0..BLOCK as u32 + 5).map(|i| (i % 251) as u8).collect();
+            let a = s.push(&[1, 2, 3]);
+            let b = s.push(&big);
+            let many: Vec<Span> = (0..BLOCK / 100 + 7).map(|i| s.push(&[(i % 256) as u8; 100])).collect();
+            let c = s.push(&[7]);
+            let e = s.push(&[]);
+            s.load().unwrap();
+            assert_eq!(s.get(a), [1, 2, 3]);
+            assert_eq!(s.get(b), &big[..]);
+            for (i, m) in many.iter().enumerate() {
+                assert_eq!(s.get(*m), [(i % 256) as u8; 100]);
+            }
+            assert_eq!(s.get(c), [7]);
+            assert!(s.get(e).is_empty() && e.is_empty());
+        }
+        let mut s = Spans::spilling();
+        for _ in 0..3 {
+            s.push(&[5; BLOCK]);
+        }
+        assert!(s.disk.is_some() && s.spilled.len() == 2, "full blocks went to the file");
+        assert!(s.blocks[0].capacity() == 0, "and left memory");
     }
 }

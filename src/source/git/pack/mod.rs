@@ -7,6 +7,7 @@
 //! once. Corrupt pack data and unreadable loose objects are counted warnings.
 
 pub mod bombs;
+pub(crate) mod commit_table;
 pub(crate) mod compact;
 pub mod delta;
 pub mod header;
@@ -164,6 +165,24 @@ impl Store {
         trees::add_loose(repo, &self.loose, &mut loose);
         unreadable += loose.unreadable;
         (graph.into_inner().unwrap_or_else(|p| p.into_inner()), unreadable)
+    }
+
+    /// Every commit of every pack that hashes to its id and parses strictly, decoded on
+    /// all threads; loose commits, and any other, are left to libgit2 (the checked walk).
+    pub(crate) fn read_commits(&self, repo: &Repository, ctx: &Ctx) -> commit_table::CommitTable {
+        let mut rows = Vec::new();
+        for p in &self.packs {
+            let pack = self.pack(p, repo, ctx.opts.max_blob_size);
+            let roots: Vec<(u32, ObjectKind)> = (p.layout.roots())
+                .filter(|&r| resolve::root_kind(&pack, repo, r) == Some(ObjectKind::Commit))
+                .map(|r| (r, ObjectKind::Commit))
+                .collect();
+            let total = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum::<usize>();
+            ctx.progress.bar("reading commits", total as u64, "commits");
+            let make = commit_table::CommitVisitor::default;
+            rows.extend(resolve::resolve(&pack, &roots, ctx.opts.threads, &make).into_iter().map(|v| v.rows));
+        }
+        commit_table::CommitTable::new(rows)
     }
 }
 

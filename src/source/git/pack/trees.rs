@@ -30,7 +30,7 @@ pub struct Graph {
     subtrees: Vec<Span>,
     /// All the tree's entries, kept or not (for the expansion caps).
     entries: Vec<u32>,
-    edges: Spans<u8>,
+    edges: Spans,
     blobs: HashMap<u32, Vec<(u32, Oid)>>,
     names: HashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
@@ -44,7 +44,16 @@ impl Default for Graph {
     }
 }
 
+/// From this many trees on, the edges are spilled while the graph is built.
+const SPILL_TREES: usize = 500_000;
+
 impl Graph {
+    /// Read the edges spilled while the graph was built back into memory: before any
+    /// walk over the graph (an error if the temporary file cannot be read).
+    pub fn load_edges(&mut self) -> anyhow::Result<()> {
+        self.edges.load()
+    }
+
     /// A graph for about `trees` trees.
     pub fn with_capacity(trees: usize) -> Self {
         Graph {
@@ -52,7 +61,8 @@ impl Graph {
             oids: Vec::with_capacity(trees),
             subtrees: Vec::with_capacity(trees),
             entries: Vec::with_capacity(trees),
-            edges: Spans::default(),
+            // Many trees: their edges wait on disk until the store is freed (`load_edges`).
+            edges: if trees >= SPILL_TREES { Spans::spilling() } else { Spans::default() },
             blobs: HashMap::new(),
             names: HashMap::new(),
             name_list: Vec::new(),
