@@ -34,13 +34,17 @@ struct State {
 /// `Walk::parents` of a commit not read (yet, or at all).
 const UNREAD: u32 = u32::MAX;
 
-/// Per commit met (by dense id, in the order met): its id, state and parents; about 40
-/// bytes a commit (no hash map entry, no `Vec` per commit).
+/// Per commit met, by dense id: its state and parents; about 16 bytes a commit (no hash
+/// map entry, no `Vec` per commit). A commit in the table has its table index as dense id
+/// (the table holds its id); any other is numbered after them, its id kept here (20 more
+/// bytes, and a table slot).
 struct Walk<'a> {
     repo: &'a Repository,
     packs: &'a PackReader,
     /// Commits already decoded from the packs (whole-history scans): read from here.
     table: Option<&'a CommitTable>,
+    /// Dense ids below this are the table's.
+    in_table: u32,
     ids: IdTable,
     oids: Vec<Oid>,
     state: Vec<State>,
@@ -59,15 +63,18 @@ pub(super) fn walk(
     push: &[Oid],
     hide: &[Oid],
 ) -> Reached {
+    // With a table, its commits have their rows from the start: sized once, no growth.
+    let n = table.map_or(0, CommitTable::len);
     let mut w = Walk {
         repo,
         packs,
         table,
+        in_table: n as u32,
         ids: IdTable::with_capacity(0, compact::seed()),
         oids: Vec::new(),
-        state: Vec::new(),
-        parents: Vec::new(),
-        parent_list: Vec::new(),
+        state: vec![State::default(); n],
+        parents: vec![(UNREAD, 0); n],
+        parent_list: Vec::with_capacity(n),
         queue: BinaryHeap::new(),
         live: 0,
         out: Reached::default(),
@@ -97,22 +104,37 @@ pub(super) fn walk(
             w.enqueue(p);
         }
     }
-    let Walk { oids, state, mut out, .. } = w;
-    let reached = oids.iter().zip(&state).filter(|(_, s)| s.done && !s.hidden && !s.unreadable);
-    out.commits = reached.map(|(o, _)| *o).collect();
-    out.commits.sort();
+    let reached = (0..w.state.len() as u32).filter(|&i| {
+        let s = w.state[i as usize];
+        s.done && !s.hidden && !s.unreadable
+    });
+    let commits = reached.map(|i| w.oid(i)).collect();
+    let mut out = std::mem::take(&mut w.out);
+    out.commits = commits;
+    out.commits.sort_unstable();
     out
 }
 
 impl Walk<'_> {
-    /// The dense id of `oid`, given on first sight.
+    /// The dense id of `oid`: its table index, or one given on first sight.
     fn id(&mut self, oid: Oid) -> u32 {
+        if let Some(i) = self.table.and_then(|t| t.index(&oid)) {
+            return i as u32;
+        }
         let (i, new) = self.ids.intern(&mut self.oids, oid);
         if new {
             self.state.push(State::default());
             self.parents.push((UNREAD, 0));
         }
-        i
+        self.in_table + i
+    }
+
+    /// The object id of dense id `i`.
+    fn oid(&self, i: u32) -> Oid {
+        match self.table.filter(|_| i < self.in_table) {
+            Some(t) => t.oid(i as usize),
+            None => self.oids[(i - self.in_table) as usize],
+        }
     }
 
     /// The parents of commit `i`, if it was read.
@@ -136,11 +158,11 @@ impl Walk<'_> {
         if !s.hidden {
             self.live += 1;
         }
-        self.queue.push((time, self.oids[i as usize]));
+        self.queue.push((time, self.oid(i)));
     }
 
     fn read(&mut self, i: u32) -> Option<i64> {
-        let (repo, oid) = (self.repo, self.oids[i as usize]);
+        let (repo, oid) = (self.repo, self.oid(i));
         if let Some((node, committer)) = self.table.and_then(|t| t.get(&oid)) {
             self.set_parents(i, node.parents.iter().copied());
             return Some(committer);

@@ -27,35 +27,43 @@ pub(crate) struct CommitTable {
 }
 
 impl CommitTable {
-    /// A table of `commits` (duplicates, a commit held by two packs, kept once).
-    pub(crate) fn new(commits: Vec<Vec<(Node, i64)>>) -> Self {
-        let n = commits.iter().map(Vec::len).sum();
-        let mut t = CommitTable {
-            ids: IdTable::with_capacity(n, compact::seed()),
-            nodes: Vec::with_capacity(n),
-            committer: Vec::with_capacity(n),
-        };
-        for (node, committer) in commits.into_iter().flatten() {
-            let nodes = &t.nodes;
-            if t.ids.get(&node.oid, |i| nodes[i as usize].oid).is_some() {
-                continue;
-            }
-            let (oid, i) = (node.oid, t.nodes.len() as u32);
-            t.nodes.push(node);
-            t.committer.push(committer);
-            let nodes = &t.nodes;
-            t.ids.insert(&oid, i, |i| nodes[i as usize].oid);
+    /// A table of the commits the workers decoded: their lists joined into the largest
+    /// one (no second copy of them all); a commit held by two packs is kept once.
+    pub(crate) fn new(mut parts: Vec<CommitVisitor>) -> Self {
+        parts.sort_by_key(|p| std::cmp::Reverse(p.nodes.len()));
+        let n = parts.iter().map(|p| p.nodes.len()).sum::<usize>();
+        let mut parts = parts.into_iter();
+        let CommitVisitor { mut nodes, mut committer } = parts.next().unwrap_or_default();
+        nodes.reserve_exact(n - nodes.len());
+        committer.reserve_exact(n - committer.len());
+        for p in parts {
+            nodes.extend(p.nodes);
+            committer.extend(p.committer);
         }
-        t
+        let (ids, dup) = index(&nodes);
+        if !dup.contains(&true) {
+            return CommitTable { ids, nodes, committer };
+        }
+        drop(ids);
+        let (mut d1, mut d2) = (dup.iter(), dup.iter());
+        nodes.retain(|_| d1.next() == Some(&false));
+        committer.retain(|_| d2.next() == Some(&false));
+        CommitTable { ids: index(&nodes).0, nodes, committer }
     }
 
-    fn index(&self, oid: &Oid) -> Option<usize> {
+    /// The position of commit `oid` in the table.
+    pub(crate) fn index(&self, oid: &Oid) -> Option<usize> {
         self.ids.get(oid, |i| self.nodes[i as usize].oid).map(|i| i as usize)
     }
 
     /// The commit `oid` and its committer date, if it was decoded.
     pub(crate) fn get(&self, oid: &Oid) -> Option<(&Node, i64)> {
         self.index(oid).map(|i| (&self.nodes[i], self.committer[i]))
+    }
+
+    /// The id of the commit at position `i`.
+    pub(crate) fn oid(&self, i: usize) -> Oid {
+        self.nodes[i].oid
     }
 
     /// Number of commits held.
@@ -83,11 +91,26 @@ impl CommitTable {
     }
 }
 
+/// The table's index over `nodes`, and which nodes repeat an earlier one's id.
+fn index(nodes: &[Node]) -> (IdTable, Vec<bool>) {
+    let mut ids = IdTable::with_capacity(nodes.len(), compact::seed());
+    let mut dup = vec![false; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        match ids.get(&n.oid, |j| nodes[j as usize].oid) {
+            Some(_) => dup[i] = true,
+            None => ids.insert(&n.oid, i as u32, |j| nodes[j as usize].oid),
+        }
+    }
+    (ids, dup)
+}
+
 /// Collects the commits of one worker's delta trees.
 #[derive(Default)]
 pub(crate) struct CommitVisitor {
-    /// The commits decoded and accepted, with their committer dates.
-    pub rows: Vec<(Node, i64)>,
+    /// The commits decoded and accepted.
+    pub nodes: Vec<Node>,
+    /// Their committer dates.
+    pub committer: Vec<i64>,
 }
 
 impl Visitor for CommitVisitor {
@@ -100,8 +123,9 @@ impl Visitor for CommitVisitor {
         if Oid::hash_object(ObjectType::Commit, data).ok() != Some(oid) {
             return;
         }
-        if let Some(row) = parse(oid, data) {
-            self.rows.push(row);
+        if let Some((node, committer)) = parse(oid, data) {
+            self.nodes.push(node);
+            self.committer.push(committer);
         }
     }
 
@@ -216,18 +240,20 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_whose_bytes_are_not_its_id_is_left_out() {
+    fn a_commit_whose_bytes_are_not_its_id_is_left_out_and_one_in_two_packs_is_held_once() {
         let c = commit("", "A <a@x> 1 +0000");
         let id = Oid::hash_object(ObjectType::Commit, c.as_bytes()).unwrap();
-        let mut v = CommitVisitor::default();
+        let c2 = commit(&format!("parent {id}\n"), "A <a@x> 2 +0000");
+        let id2 = Oid::hash_object(ObjectType::Commit, c2.as_bytes()).unwrap();
+        let (mut v, mut again) = (CommitVisitor::default(), CommitVisitor::default());
         v.object(id, ObjectKind::Commit, c.as_bytes());
         v.object(Oid::from_str(PARENT).unwrap(), ObjectKind::Commit, c.as_bytes());
-        let again =
-            v.rows.iter().map(|(n, c)| (Node { parents: n.parents.iter().copied().collect(), ..*n }, *c));
-        let again: Vec<_> = again.collect();
-        let t = CommitTable::new(vec![std::mem::take(&mut v.rows), again]);
-        assert_eq!(t.len(), 1, "a commit in two packs is held once");
+        again.object(id2, ObjectKind::Commit, c2.as_bytes());
+        again.object(id, ObjectKind::Commit, c.as_bytes());
+        let t = CommitTable::new(vec![v, again, CommitVisitor::default()]);
+        assert_eq!(t.len(), 2, "a commit in two packs is held once");
         assert_eq!(t.get(&id).map(|(n, c)| (n.time, c)), Some((1, 1_700_000_100)));
+        assert_eq!(t.get(&id2).map(|(n, _)| n.parents.to_vec()), Some(vec![id]));
         let other = Oid::from_str(PARENT).unwrap();
         assert!(t.get(&other).is_none());
         let (nodes, missing) = t.take(vec![other, id]);

@@ -180,7 +180,7 @@ impl Store {
             let total = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum::<usize>();
             ctx.progress.bar("reading commits", total as u64, "commits");
             let make = commit_table::CommitVisitor::default;
-            rows.extend(resolve::resolve(&pack, &roots, ctx.opts.threads, &make).into_iter().map(|v| v.rows));
+            rows.extend(resolve::resolve(&pack, &roots, ctx.opts.threads, &make));
         }
         commit_table::CommitTable::new(rows)
     }
