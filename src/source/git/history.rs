@@ -92,7 +92,7 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
         warn_refused(ctx, &mut all.refused, (&first, &paths), &commits, &tags);
         marks = graph.marks_of(&|b| all.hits.contains_key(b));
     }
-    let bombs = pack::bombs::of_history(&graph, &commits, &tags, capped);
+    let bombs = pack::bombs::of_history(&graph, (&commits, &tags), capped, ctx.opts.threads);
     let any_capped = !bombs.is_empty();
     super::place::report_caps(ctx, &commits, &tags, bombs, &mut stats);
     trace(&format!("history: {} (blob, path) pairs placed", first.len()));
@@ -138,7 +138,8 @@ fn bombs_only(
         return Ok(());
     }
     let tags = tag_roots(repo, ctx);
-    let capped = pack::bombs::capped(&graph, &suspects, pack::bombs::roots(&commits, &tags));
+    let capped =
+        pack::bombs::capped(&graph, &suspects, pack::bombs::roots(&commits, &tags), ctx.opts.threads);
     super::place::report_caps(ctx, &commits, &tags, capped, stats);
     Ok(())
 }

@@ -72,23 +72,49 @@ pub fn suspects(graph: &Graph) -> Vec<bool> {
     bound.into_iter().map(Bound::may_cap).collect()
 }
 
+/// Roots handed to the threads at a time (about 3 MB of ids).
+const CHUNK: usize = 1 << 16;
+
 /// The roots whose walk hits a cap, by position in `roots` (a tree and the tree it is
-/// compared with), with their budgets. `suspect` is [`suspects`] of `graph`.
+/// compared with), with their budgets, in that order. `suspect` is [`suspects`] of
+/// `graph`. The roots are taken a chunk at a time, each chunk's walks shared among
+/// `threads` threads.
 pub fn capped(
     graph: &Graph,
     suspect: &[bool],
     roots: impl IntoIterator<Item = (Oid, Option<Oid>)>,
+    threads: usize,
 ) -> Vec<(u32, Budget<u32>)> {
-    let mut out = Vec::new();
-    for (i, (new, old)) in roots.into_iter().enumerate() {
-        let Some(t) = graph.tree(new).filter(|&t| suspect[t as usize]) else { continue };
-        let mut budget = Budget::default();
-        walk(graph, (t, old.and_then(|o| graph.tree(o))), &mut budget);
-        if budget.left_out() > 0 {
-            out.push((i as u32, budget));
+    let (mut out, mut roots) = (Vec::new(), roots.into_iter());
+    let mut first = 0u32;
+    loop {
+        let chunk: Vec<(Oid, Option<Oid>)> = roots.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            return out;
         }
+        let per = chunk.len().div_ceil(threads.max(1));
+        let walk_part = |(k, part): (usize, &[(Oid, Option<Oid>)])| {
+            let at = first + (k * per) as u32;
+            let mut got = Vec::new();
+            for (i, &(new, old)) in (at..).zip(part) {
+                let Some(t) = graph.tree(new).filter(|&t| suspect[t as usize]) else { continue };
+                let mut budget = Budget::default();
+                walk(graph, (t, old.and_then(|o| graph.tree(o))), &mut budget);
+                if budget.left_out() > 0 {
+                    got.push((i, budget));
+                }
+            }
+            got
+        };
+        std::thread::scope(|s| {
+            let parts: Vec<_> =
+                chunk.chunks(per).enumerate().map(|p| s.spawn(move || walk_part(p))).collect();
+            for h in parts {
+                out.extend(h.join().expect("bomb check worker panicked"));
+            }
+        });
+        first += chunk.len() as u32;
     }
-    out
 }
 
 /// Every root whose walk hits a cap, by position among the commits then the tags:
@@ -98,14 +124,14 @@ pub fn capped(
 /// is reported too.
 pub(in crate::source::git) fn of_history(
     graph: &Graph,
-    commits: &[Node],
-    tags: &[TagRoot],
+    (commits, tags): (&[Node], &[TagRoot]),
     placed: Vec<(u32, Budget<u32>)>,
+    threads: usize,
 ) -> Vec<(u32, Budget<u32>)> {
     let suspect = suspects(graph);
     // No suspect tree (an ordinary history): no root is compared, none needs listing.
     let mut out = match suspect.contains(&true) {
-        true => capped(graph, &suspect, roots(commits, tags)),
+        true => capped(graph, &suspect, roots(commits, tags), threads),
         false => Vec::new(),
     };
     let reported: HashSet<u32> = out.iter().map(|(o, _)| *o).collect();
@@ -202,10 +228,25 @@ mod tests {
         assert!(s[g.tree(top).unwrap() as usize]);
         assert!(!s[g.tree(oid(50)).unwrap() as usize] && !s[g.tree(oid(3)).unwrap() as usize]);
         let roots = [(oid(50), None), (top, Some(oid(50))), (top, Some(top))];
-        let capped = capped(&g, &s, roots.iter().copied());
+        let capped = capped(&g, &s, roots.iter().copied(), 2);
         assert_eq!(capped.len(), 1, "the same tree as the parent's is not walked");
         let (at, b) = &capped[0];
         assert_eq!((*at, b.repeated, b.deep, b.over_paths), (1, 1000 - MAX_SAME_TREE as u64, 0, 0));
+    }
+
+    #[test]
+    fn capped_roots_keep_their_positions_across_chunks_and_threads() {
+        let mut g = Graph::default();
+        let top = bomb(&mut g, 4);
+        g.add(oid(50), &[(b"src", oid(51), true)], 3);
+        g.add(oid(51), &[], 40);
+        let s = suspects(&g);
+        let at = [3, CHUNK as u32 - 1, CHUNK as u32, CHUNK as u32 + 9];
+        let roots = (0..CHUNK as u32 + 10).map(|i| (if at.contains(&i) { top } else { oid(50) }, None));
+        for threads in [1, 2, 3] {
+            let got: Vec<u32> = capped(&g, &s, roots.clone(), threads).iter().map(|(i, _)| *i).collect();
+            assert_eq!(got, at, "{threads} threads");
+        }
     }
 
     #[test]
@@ -214,7 +255,7 @@ mod tests {
         g.add(oid(7), &[(b"again", oid(7), true)], 1);
         let s = suspects(&g);
         assert!(s[0]);
-        let capped = capped(&g, &s, [(oid(7), None)]);
+        let capped = capped(&g, &s, [(oid(7), None)], 1);
         assert_eq!(capped[0].1.repeated, 1);
     }
 

@@ -3,18 +3,21 @@
 //!
 //! Takes ids and records; gives [`IdTable`], an open-addressing table from object id to a
 //! dense `u32` that stores only the `u32` (the id itself is kept once, by the caller,
-//! and compared through a closure): 4 bytes a slot at most 3/4 full, instead of a
-//! `HashMap<Oid, u32>`'s 25-byte entries; and [`Spans`], variable-length lists stored
-//! back to back in fixed blocks (a list never straddles two), so growing never copies
-//! what is stored and no list has its own allocation (full blocks can wait in a temporary
-//! file while a graph is built); [`Edges`], a tree's subtree edges
-//! as varints in such a list.
+//! and compared through a closure): 5 bytes a slot (the `u32` and an 8-bit hash tag), at
+//! most 3/4 full, instead of a `HashMap<Oid, u32>`'s 25-byte entries; [`Spans`],
+//! variable-length lists stored back to back in fixed blocks (a list never straddles
+//! two), so growing never copies what is stored and no list has its own allocation (full
+//! blocks can wait in a temporary file while a graph is built); and [`Edges`], a tree's
+//! subtree edges as varints in such a list.
 
 use git2::Oid;
 
-/// Object id → dense id (`0..n`), the ids kept by the caller.
+/// Object id → dense id (`0..n`), the ids kept by the caller. Beside each slot, 8 more
+/// bits of the id's hash: a probe past another id's slot compares those bits, not the
+/// ids (which live elsewhere, in random order: each compare a likely cache miss).
 pub(crate) struct IdTable {
     slots: Vec<u32>,
+    tags: Vec<u8>,
     len: usize,
     seed: u64,
 }
@@ -26,24 +29,27 @@ impl IdTable {
     /// the repository, and an attacker choosing them must not choose their slots).
     pub(crate) fn with_capacity(n: usize, seed: u64) -> Self {
         let cap = (n.max(16) * 4 / 3 + 1).next_power_of_two();
-        IdTable { slots: vec![EMPTY; cap], len: 0, seed }
+        IdTable { slots: vec![EMPTY; cap], tags: vec![0; cap], len: 0, seed }
     }
 
-    fn hash(&self, oid: &Oid) -> usize {
+    /// The id's first slot, and its tag (hash bits the slot index does not use).
+    fn hash(&self, oid: &Oid) -> (usize, u8) {
         let b = oid.as_bytes();
         let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
         let h = (word(0) ^ self.seed).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ word(8).rotate_left(29);
-        (h.wrapping_mul(0xff51_afd7_ed55_8ccd) >> 17) as usize
+        let x = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        ((x >> 17) as usize, (x >> 9) as u8)
     }
 
     /// The dense id of `oid` (`oid_of(id)` gives each stored id's object id).
     pub(crate) fn get(&self, oid: &Oid, oid_of: impl Fn(u32) -> Oid) -> Option<u32> {
         let mask = self.slots.len() - 1;
-        let mut i = self.hash(oid) & mask;
+        let (h, tag) = self.hash(oid);
+        let mut i = h & mask;
         loop {
             match self.slots[i] {
                 EMPTY => return None,
-                id if oid_of(id) == *oid => return Some(id),
+                id if self.tags[i] == tag && oid_of(id) == *oid => return Some(id),
                 _ => i = (i + 1) & mask,
             }
         }
@@ -66,6 +72,7 @@ impl IdTable {
     pub(crate) fn insert(&mut self, oid: &Oid, id: u32, oid_of: impl Fn(u32) -> Oid) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             let grown = vec![EMPTY; self.slots.len() * 2];
+            self.tags = vec![0; grown.len()];
             let old = std::mem::replace(&mut self.slots, grown);
             self.len = 0;
             for v in old.into_iter().filter(|&v| v != EMPTY) {
@@ -78,11 +85,13 @@ impl IdTable {
 
     fn put(&mut self, oid: &Oid, id: u32) {
         let mask = self.slots.len() - 1;
-        let mut i = self.hash(oid) & mask;
+        let (h, tag) = self.hash(oid);
+        let mut i = h & mask;
         while self.slots[i] != EMPTY {
             i = (i + 1) & mask;
         }
         self.slots[i] = id;
+        self.tags[i] = tag;
         self.len += 1;
     }
 }

@@ -111,7 +111,11 @@ pub fn resolve<V: Visitor + Send>(
                 s.spawn(|| {
                     let mut w = Worker::new(pack);
                     let mut v = make();
-                    while let Some(&(_, root, kind)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(_, root, kind)) = order.get(at) else { break };
+                        // The next roots' ids (this worker's or another's) load meanwhile.
+                        order.iter().skip(at + 1).take(3).for_each(|&(_, r, _)| w.prefetch(r));
                         w.tree(root, kind, &mut v);
                     }
                     w.hand_over(&mut v);
@@ -165,6 +169,11 @@ impl<'a> Worker<'a> {
         self.pack.idx.oid(self.pack.layout.pos(i))
     }
 
+    /// Start loading object `i`'s id (see [`PackIndex::prefetch`]).
+    fn prefetch(&self, i: u32) {
+        self.pack.idx.prefetch(self.pack.layout.pos(i));
+    }
+
     /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
     /// last child is being decoded is released first, so a long chain holds two buffers.
     fn tree<V: Visitor>(&mut self, root: u32, kind: ObjectKind, v: &mut V) {
@@ -200,6 +209,8 @@ impl<'a> Worker<'a> {
             };
             *next += 1;
             let (last_child, depth) = (*next == children.len(), *depth + 1);
+            // The ids decoded next (a sibling, a first child) load while this one is.
+            children.get(*next).into_iter().chain(l.children(c).first()).for_each(|&n| self.prefetch(n));
             let (coid, leaf) = (self.oid(c), l.children(c).is_empty());
             let mut out = self.take_buf();
             let base = &stack.last().expect("non-empty").1;
