@@ -153,7 +153,7 @@ fn pack_commits(
     store: &pack::Store,
     stats: &mut Stats,
 ) -> Result<Vec<order::Node>> {
-    let grafted = repo.is_shallow() || repo.path().join("info/grafts").exists();
+    let grafted = repo.is_shallow() || repo.commondir().join("info/grafts").exists();
     let table = (!grafted).then(|| store.read_commits(repo, ctx));
     trace(&format!("history: {} commits decoded", table.as_ref().map_or(0, |t| t.len())));
     ordered_commits(repo, ctx, stats, table)

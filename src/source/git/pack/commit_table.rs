@@ -28,24 +28,32 @@ pub(crate) struct CommitTable {
 
 impl CommitTable {
     /// A table of the commits the workers decoded: their lists joined into the largest
-    /// one (no second copy of them all); a commit held by two packs is kept once.
+    /// one (no second copy of them all); a commit held by two packs is kept once, and one
+    /// with a copy refused is left out.
     pub(crate) fn new(mut parts: Vec<CommitVisitor>) -> Self {
         parts.sort_by_key(|p| std::cmp::Reverse(p.nodes.len()));
         let n = parts.iter().map(|p| p.nodes.len()).sum::<usize>();
         let mut parts = parts.into_iter();
-        let CommitVisitor { mut nodes, mut committer } = parts.next().unwrap_or_default();
+        let CommitVisitor { mut nodes, mut committer, mut refused } = parts.next().unwrap_or_default();
         nodes.reserve_exact(n - nodes.len());
         committer.reserve_exact(n - committer.len());
         for p in parts {
             nodes.extend(p.nodes);
             committer.extend(p.committer);
+            refused.extend(p.refused);
         }
-        let (ids, dup) = index(&nodes);
-        if !dup.contains(&true) {
+        let (ids, mut leave) = index(&nodes);
+        // A refused copy anywhere leaves the commit out (see `CommitVisitor::refused`).
+        for oid in &refused {
+            if let Some(i) = ids.get(oid, |j| nodes[j as usize].oid) {
+                leave[i as usize] = true;
+            }
+        }
+        if !leave.contains(&true) {
             return CommitTable { ids, nodes, committer };
         }
         drop(ids);
-        let (mut d1, mut d2) = (dup.iter(), dup.iter());
+        let (mut d1, mut d2) = (leave.iter(), leave.iter());
         nodes.retain(|_| d1.next() == Some(&false));
         committer.retain(|_| d2.next() == Some(&false));
         CommitTable { ids: index(&nodes).0, nodes, committer }
@@ -111,6 +119,10 @@ pub(crate) struct CommitVisitor {
     pub nodes: Vec<Node>,
     /// Their committer dates.
     pub committer: Vec<i64>,
+    /// Commits with a copy not taken (bytes not their id's, an unusual header, not
+    /// decoded): left out of the table even if another pack holds a good copy, so both
+    /// engines read them through libgit2 alike.
+    pub refused: Vec<Oid>,
 }
 
 impl Visitor for CommitVisitor {
@@ -120,36 +132,48 @@ impl Visitor for CommitVisitor {
 
     fn object(&mut self, oid: Oid, _kind: ObjectKind, data: &[u8]) {
         // A commit whose bytes are not its id's is left to the checked path, which says so.
-        if Oid::hash_object(ObjectType::Commit, data).ok() != Some(oid) {
-            return;
-        }
-        if let Some((node, committer)) = parse(oid, data) {
-            self.nodes.push(node);
-            self.committer.push(committer);
+        let parsed = (Oid::hash_object(ObjectType::Commit, data).ok() == Some(oid))
+            .then(|| parse(oid, data))
+            .flatten();
+        match parsed {
+            Some((node, committer)) => {
+                self.nodes.push(node);
+                self.committer.push(committer);
+            }
+            None => self.refused.push(oid),
         }
     }
 
     /// Not decoded: the walk reads it through the checked path, which warns about it.
-    fn broken(&mut self, _oid: Oid, _why: &Lost, _lost: usize) {}
+    fn broken(&mut self, oid: Oid, _why: &Lost, _lost: usize) {
+        self.refused.push(oid);
+    }
 }
 
 /// Commit `oid`'s header, strictly: `tree`, then `parent`s, then one `author` and one
-/// `committer` line (each `name <email> SECONDS ±HHMM`); `None` for anything else.
+/// `committer` line (each `name <email> SECONDS ±HHMM`), every line ending in `\n` and
+/// none holding a NUL; `None` for anything else.
 pub(crate) fn parse(oid: Oid, data: &[u8]) -> Option<(Node, i64)> {
-    let mut lines = data.split(|&b| b == b'\n');
-    let tree = hex_id(lines.next()?.strip_prefix(b"tree ")?)?;
+    let mut rest = data;
+    // One header line, without its `\n` (libgit2 requires one, the committer's too).
+    let mut line = || -> Option<&[u8]> {
+        let end = memchr::memchr(b'\n', rest)?;
+        let l = &rest[..end];
+        rest = &rest[end + 1..];
+        Some(l)
+    };
+    let tree = hex_id(line()?.strip_prefix(b"tree ")?)?;
     let mut parents = Vec::new();
     let time = loop {
-        let line = lines.next()?;
-        match line.strip_prefix(b"parent ") {
+        let l = line()?;
+        match l.strip_prefix(b"parent ") {
             Some(id) => parents.push(hex_id(id)?),
-            None => break signature_time(line.strip_prefix(b"author ")?)?,
+            None => break signature_time(l.strip_prefix(b"author ")?)?,
         }
     };
-    let committer = signature_time(lines.next()?.strip_prefix(b"committer ")?)?;
+    let committer = signature_time(line()?.strip_prefix(b"committer ")?)?;
     // A NUL in the lines read is not what git writes (libgit2 may read it otherwise).
-    let read = data.len() - lines.map(|l| l.len() + 1).sum::<usize>().min(data.len());
-    if memchr::memchr(0, &data[..read]).is_some() {
+    if memchr::memchr(0, &data[..data.len() - rest.len()]).is_some() {
         return None;
     }
     Some((Node { oid, tree, time, parents: parents.into_iter().collect() }, committer))
@@ -233,6 +257,10 @@ mod tests {
         assert!(parse(Oid::ZERO_SHA1, nul.as_bytes()).is_none(), "a NUL in the header");
         let nul_in_message = commit("", ok) + "\0 after the header is the message's business\n";
         assert!(parse(Oid::ZERO_SHA1, nul_in_message.as_bytes()).is_some());
+        let unterminated = format!("tree {TREE}\nauthor {ok}\ncommitter {ok}");
+        assert!(parse(Oid::ZERO_SHA1, unterminated.as_bytes()).is_none(), "libgit2 wants the newline");
+        let bare = format!("tree {TREE}\nauthor {ok}\ncommitter {ok}\n");
+        assert!(parse(Oid::ZERO_SHA1, bare.as_bytes()).is_some(), "no message is fine");
         let no_committer = format!("tree {TREE}\nauthor {ok}\n\nmsg\n");
         assert!(parse(Oid::ZERO_SHA1, no_committer.as_bytes()).is_none());
         assert!(parse(Oid::ZERO_SHA1, format!("tree {TREE}").as_bytes()).is_none());
@@ -258,5 +286,13 @@ mod tests {
         assert!(t.get(&other).is_none());
         let (nodes, missing) = t.take(vec![other, id]);
         assert_eq!((nodes.len(), nodes[0].oid, missing), (1, id, vec![other]));
+
+        // A bad copy in one pack (here: bytes that are not its id's) leaves a good one out.
+        let (mut good, mut bad) = (CommitVisitor::default(), CommitVisitor::default());
+        good.object(id, ObjectKind::Commit, c.as_bytes());
+        good.object(id2, ObjectKind::Commit, c2.as_bytes());
+        bad.object(id, ObjectKind::Commit, c2.as_bytes());
+        let t = CommitTable::new(vec![good, bad]);
+        assert!(t.get(&id).is_none() && t.get(&id2).is_some() && t.len() == 1);
     }
 }

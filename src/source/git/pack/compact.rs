@@ -105,6 +105,8 @@ pub(crate) struct Spans {
     blocks: Vec<Vec<u8>>,
     /// The file full blocks were written to, in block order, while spilling.
     disk: Option<std::fs::File>,
+    /// A write failed: later blocks stay in memory (those written are still read back).
+    full: bool,
     /// The lengths of the blocks written (the first `spilled.len()` blocks, empty now).
     spilled: Vec<usize>,
 }
@@ -126,7 +128,7 @@ impl Spans {
         let disk = crate::source::git::spill::temp_file("edges")
             .map_err(|e| crate::progress::trace(&format!("tree edges kept in memory: {e:#}")))
             .ok();
-        Spans { blocks: Vec::new(), disk, spilled: Vec::new() }
+        Spans { blocks: Vec::new(), disk, full: false, spilled: Vec::new() }
     }
 
     pub(crate) fn push(&mut self, items: &[u8]) -> Span {
@@ -147,11 +149,15 @@ impl Spans {
 
     /// Write the last block out (when spilling): its bytes come back with `load`.
     fn spill_last(&mut self) {
+        if self.full {
+            return; // a write failed: every block from that one on stays in memory
+        }
         let (Some(file), Some(last)) = (self.disk.as_mut(), self.blocks.last_mut()) else { return };
         use std::io::Write;
         if let Err(e) = file.write_all(last) {
-            crate::progress::trace(&format!("tree edges kept in memory: {e}"));
-            self.disk = None;
+            // Part of the block may be in the file, past the blocks recorded: never read.
+            crate::progress::trace(&format!("tree edges kept in memory from here on: {e}"));
+            self.full = true;
             return;
         }
         let len = last.len();
@@ -171,6 +177,7 @@ impl Spans {
             *block = b;
         }
         self.spilled = Vec::new();
+        self.full = false;
         Ok(())
     }
 
@@ -315,9 +322,24 @@ mod tests {
             assert_eq!(s.get(c), [7]);
             assert!(s.get(e).is_empty() && e.is_empty());
         }
+        // A write that fails (a full disk) keeps that block and the later ones in memory,
+        // and the ones written before are still read back.
+        let path = std::env::temp_dir().join(format!("loftyscan-test-{}.edges", std::process::id()));
+        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).unwrap();
+        let mut s = Spans { disk: Some(file), ..Spans::default() };
+        let lists: Vec<Span> = (0..5u8).map(|k| s.push(&vec![k; BLOCK])).collect();
+        s.disk = Some(std::fs::File::open(&path).unwrap()); // read-only: writes fail from now on
+        let more: Vec<Span> = (5..8u8).map(|k| s.push(&vec![k; BLOCK])).collect();
+        std::fs::remove_file(&path).unwrap();
+        assert!(s.full && s.spilled.len() == 4, "four blocks written, then a failed write");
+        s.load().unwrap();
+        for (k, l) in lists.iter().chain(&more).enumerate() {
+            assert!(s.get(*l).len() == BLOCK && s.get(*l).iter().all(|&b| b == k as u8), "list {k}");
+        }
         let mut s = Spans::spilling();
+        let full = vec![5; BLOCK];
         for _ in 0..3 {
-            s.push(&[5; BLOCK]);
+            s.push(&full);
         }
         assert!(s.disk.is_some() && s.spilled.len() == 2, "full blocks went to the file");
         assert!(s.blocks[0].capacity() == 0, "and left memory");

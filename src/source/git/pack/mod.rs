@@ -53,10 +53,11 @@ impl AllBlobs {
 }
 
 /// The pack engine reads `objects/` itself; it leaves repositories with alternates
-/// (objects borrowed from elsewhere) to the object-by-object engine.
+/// (objects borrowed from elsewhere) or a `commondir` (whose `objects/` libgit2 reads
+/// instead) to the object-by-object engine.
 pub fn usable(repo: &Repository) -> bool {
     let objects = repo.path().join("objects");
-    objects.is_dir() && !objects.join("info/alternates").exists()
+    objects.is_dir() && !objects.join("info/alternates").exists() && !repo.path().join("commondir").exists()
 }
 
 struct OpenPack {

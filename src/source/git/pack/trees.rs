@@ -45,7 +45,7 @@ impl Default for Graph {
 }
 
 /// From this many trees on, the edges are spilled while the graph is built.
-const SPILL_TREES: usize = 500_000;
+const SPILL_TREES: usize = 50_000;
 
 impl Graph {
     /// Read the edges spilled while the graph was built back into memory: before any
