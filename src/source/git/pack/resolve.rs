@@ -174,29 +174,40 @@ impl<'a> Worker<'a> {
         self.pack.idx.prefetch(self.pack.layout.pos(i));
     }
 
-    /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
-    /// last child is being decoded is released first, so a long chain holds two buffers.
-    fn tree<V: Visitor>(&mut self, root: u32, kind: ObjectKind, v: &mut V) {
+    /// Decode `root` itself and give it to `v` if wanted; its bytes, to build its delta
+    /// children on, unless it is lost (said to `v`) or a leaf nobody wants.
+    fn root<V: Visitor>(&mut self, root: u32, kind: ObjectKind, v: &mut V) -> Option<Vec<u8>> {
         let l = self.pack.layout;
         let (oid, leaf) = (self.oid(root), l.children(root).is_empty());
         if let Some(why) = l.broken.get(&root) {
-            return v.broken(oid, &Lost::Broken(why.clone()), l.subtree_len(root));
+            v.broken(oid, &Lost::Broken(why.clone()), l.subtree_len(root));
+            return None;
         }
         // A full object's header gives its size: a leaf nobody wants is never inflated.
         let external = l.base(root) == EXTERNAL;
         if leaf && !external && !v.wants(oid, kind, l.size(root)) {
-            return;
+            return None;
         }
         if !external && l.size(root) > self.pack.max_object {
-            return v.broken(oid, &Lost::TooLarge(l.size(root)), l.subtree_len(root));
+            v.broken(oid, &Lost::TooLarge(l.size(root)), l.subtree_len(root));
+            return None;
         }
         let mut data = self.take_buf();
         if let Err(e) = self.decode_root(root, &mut data) {
-            return v.broken(oid, &e, l.subtree_len(root));
+            v.broken(oid, &e, l.subtree_len(root));
+            return None;
         }
         if (leaf && !external) || v.wants(oid, kind, data.len() as u64) {
             self.give(v, oid, kind, &data);
         }
+        Some(data)
+    }
+
+    /// Decode the delta tree under `root` (all of kind `kind`), depth first. A parent whose
+    /// last child is being decoded is released first, so a long chain holds two buffers.
+    fn tree<V: Visitor>(&mut self, root: u32, kind: ObjectKind, v: &mut V) {
+        let l = self.pack.layout;
+        let Some(data) = self.root(root, kind, v) else { return };
         let mut held = data.len() as u64;
         let mut stack: Vec<(u32, Vec<u8>, usize, usize)> = vec![(root, data, 0, 0)];
         while let Some((obj, _, next, depth)) = stack.last_mut() {
