@@ -64,21 +64,9 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
         w.commit()?;
     }
     let stale = stale_entries(&cfg, baseline.as_ref(), &progress);
-    let Sorted { reported: mut findings, suppressed } = sorted;
-    // verify (only with --verify): ask the vendors about each unique live key.
-    let verifications = cfg.verify.as_ref().map(|vc| verify::run(vc, &findings, &progress));
-    if let Some(v) = &verifications {
-        verify::lower_invalid(&mut findings, v);
-    }
-    // revoke (only with --revoke-hook), then report what --only-verified keeps.
-    let revocations = cfg
-        .revoke
-        .as_ref()
-        .map(|rc| revoke::run(rc, &findings, verifications.as_ref(), &cfg.root, &progress));
-    let (findings, verify_left_out) = match (&cfg.verify, &verifications) {
-        (Some(vc), Some(v)) if vc.only_verified => verify::keep_live(findings, v),
-        _ => (findings, 0),
-    };
+    let Sorted { reported: findings, suppressed } = sorted;
+    let Checked { findings, verifications, revocations, verify_left_out } =
+        verify_and_revoke(&cfg, findings, &progress);
     let summary =
         Summary { verify_left_out, elapsed: start.elapsed(), ..summary(&cfg, &det, &progress, stats) };
     let summary = Summary { baseline_stale: stale, ..with_counts(summary, suppressed) };
@@ -97,6 +85,31 @@ pub fn run(mut cfg: Config) -> Result<Outcome> {
     }
     let fails = findings.iter().any(|f| f.level >= cfg.fail_on);
     Ok(if fails { Outcome::Found } else { Outcome::Clean })
+}
+
+/// The findings once verified and revoked, and what those stages found.
+struct Checked {
+    findings: Vec<Finding>,
+    verifications: Option<verify::Verifications>,
+    revocations: Option<std::collections::HashMap<[u8; 32], revoke::Revocation>>,
+    /// Findings `--only-verified` left out.
+    verify_left_out: u64,
+}
+
+/// verify (only with --verify): ask the vendors about each unique live key; revoke (only
+/// with --revoke-hook); then keep what --only-verified keeps.
+fn verify_and_revoke(cfg: &Config, mut findings: Vec<Finding>, progress: &Progress) -> Checked {
+    let verifications = cfg.verify.as_ref().map(|vc| verify::run(vc, &findings, progress));
+    if let Some(v) = &verifications {
+        verify::lower_invalid(&mut findings, v);
+    }
+    let revocations =
+        cfg.revoke.as_ref().map(|rc| revoke::run(rc, &findings, verifications.as_ref(), &cfg.root, progress));
+    let (findings, verify_left_out) = match (&cfg.verify, &verifications) {
+        (Some(vc), Some(v)) if vc.only_verified => verify::keep_live(findings, v),
+        _ => (findings, 0),
+    };
+    Checked { findings, verifications, revocations, verify_left_out }
 }
 
 /// `--range`/`--staged`: a reviewer sees on stderr what the change's markers suppressed and

@@ -117,6 +117,17 @@ pub(crate) fn summary_line(r: &Report) -> String {
     if let Some(limits) = s.history_limits.as_ref().and_then(|l| l.describe()) {
         line += &format!("; history limited to {limits}");
     }
+    line += &suppressed(s);
+    line += &outcomes(r);
+    if s.warnings > 0 {
+        line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));
+    }
+    line
+}
+
+/// The summary line's counts of what settings, markers and baselines kept out.
+fn suppressed(s: &super::Summary) -> String {
+    let mut line = String::new();
     if s.allowlisted + s.path_allowlisted > 0 {
         line += &format!("; {} allowlisted", s.allowlisted + s.path_allowlisted);
         if s.path_allowlisted > 0 {
@@ -145,6 +156,12 @@ pub(crate) fn summary_line(r: &Report) -> String {
         let from = s.settings_from.as_deref().unwrap_or("base");
         line += &format!("; settings changed by this change (read from the {from}): {}", list.join(", "));
     }
+    line
+}
+
+/// The summary line's counts of what was skipped, verified and revoked.
+fn outcomes(r: &Report) -> String {
+    let (s, mut line) = (r.summary, String::new());
     if !s.stats.skipped.is_empty() {
         let parts: Vec<String> = s.stats.skipped.iter().map(|(k, n)| format!("{n} {}", k.as_str())).collect();
         line += &format!("; skipped: {}", parts.join(", "));
@@ -164,9 +181,6 @@ pub(crate) fn summary_line(r: &Report) -> String {
         if skipped > 0 {
             line += &format!(", {skipped} skipped (dry run)");
         }
-    }
-    if s.warnings > 0 {
-        line += &format!("; {} on stderr", plural(s.warnings, "warning", "warnings"));
     }
     line
 }

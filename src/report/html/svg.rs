@@ -25,28 +25,10 @@ pub(super) fn colour(rule: usize) -> &'static str {
 
 /// First-seen date of each reported finding (git history), by month or by year, stacked by rule.
 pub(super) fn timeline(rows: &[Row], rules: &[&str]) -> String {
-    let mut months: BTreeMap<i64, BTreeMap<usize, u64>> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.status.reported()) {
-        let Provenance::Git { commit } = &row.f.provenance else { continue };
-        let date = crate::vocab::iso8601(commit.time, commit.offset_minutes);
-        let (y, m) = (date[..4].parse::<i64>().unwrap_or(1970), date[5..7].parse::<i64>().unwrap_or(1));
-        let rule = rules.iter().position(|r| *r == row.f.rule.id).unwrap_or(rules.len());
-        *months.entry(y * 12 + m - 1).or_default().entry(rule).or_default() += 1;
-    }
-    let (Some(&lo), Some(&hi)) = (months.keys().next(), months.keys().next_back()) else {
+    let Some((by_year, buckets)) = buckets(rows, rules) else {
         return "<p class=\"empty\">No first-seen dates: no reported finding comes from git history.</p>"
             .into();
     };
-    let by_year = hi - lo + 1 > MAX_MONTHS;
-    let bucket = |m: i64| if by_year { m.div_euclid(12) } else { m };
-    let mut buckets: BTreeMap<i64, BTreeMap<usize, u64>> =
-        (bucket(lo)..=bucket(hi)).map(|b| (b, BTreeMap::new())).collect();
-    for (m, per_rule) in months {
-        let b = buckets.entry(bucket(m)).or_default();
-        for (rule, n) in per_rule {
-            *b.entry(rule).or_default() += n;
-        }
-    }
     let label = |b: i64| {
         if by_year { b.to_string() } else { format!("{}-{:02}", b.div_euclid(12), b.rem_euclid(12) + 1) }
     };
@@ -94,6 +76,33 @@ pub(super) fn timeline(rows: &[Row], rules: &[&str]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// Findings by time bucket (month or year) and rule index.
+type Counts = BTreeMap<i64, BTreeMap<usize, u64>>;
+
+/// Reported git findings counted by first-seen month (by year, over `MAX_MONTHS` months)
+/// and rule index, every bucket between the first and the last present; `None` if none.
+fn buckets(rows: &[Row], rules: &[&str]) -> Option<(bool, Counts)> {
+    let mut months: Counts = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.status.reported()) {
+        let Provenance::Git { commit } = &row.f.provenance else { continue };
+        let date = crate::vocab::iso8601(commit.time, commit.offset_minutes);
+        let (y, m) = (date[..4].parse::<i64>().unwrap_or(1970), date[5..7].parse::<i64>().unwrap_or(1));
+        let rule = rules.iter().position(|r| *r == row.f.rule.id).unwrap_or(rules.len());
+        *months.entry(y * 12 + m - 1).or_default().entry(rule).or_default() += 1;
+    }
+    let (&lo, &hi) = (months.keys().next()?, months.keys().next_back()?);
+    let by_year = hi - lo + 1 > MAX_MONTHS;
+    let bucket = |m: i64| if by_year { m.div_euclid(12) } else { m };
+    let mut buckets: Counts = (bucket(lo)..=bucket(hi)).map(|b| (b, BTreeMap::new())).collect();
+    for (m, per_rule) in months {
+        let b = buckets.entry(bucket(m)).or_default();
+        for (rule, n) in per_rule {
+            *b.entry(rule).or_default() += n;
+        }
+    }
+    Some((by_year, buckets))
 }
 
 fn axis(s: &mut String, left: f64, base: f64, w: f64, max: u64) {
