@@ -163,7 +163,8 @@ impl Walk<'_> {
 
     fn read(&mut self, i: u32) -> Option<i64> {
         let (repo, oid) = (self.repo, self.oid(i));
-        if let Some((node, committer)) = self.table.and_then(|t| t.get(&oid)) {
+        // A commit the table holds has its position as dense id: no second lookup.
+        if let Some((node, committer)) = self.table.filter(|_| i < self.in_table).map(|t| t.at(i as usize)) {
             self.set_parents(i, node.parents.iter().copied());
             return Some(committer);
         }

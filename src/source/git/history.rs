@@ -59,9 +59,9 @@ fn scan_pack_first(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     trace(&format!("history: all blobs scanned, {} with hits", all.hits.len()));
     let mut stats = std::mem::take(&mut all.stats);
     // The commits before the trees, decoded from the packs on every thread, walked and
-    // ordered, their table freed: the store, the commit table and the tree graph (each
-    // tens of bytes an object) are never all alive at once.
-    // The ordered commits wait in a temporary file while the trees are read.
+    // ordered, their table freed, then set aside in a temporary file while the trees are
+    // read: the store, the commit table and the tree graph (each tens of bytes an object)
+    // are never all alive at once.
     let commits = Spilled::new(pack_commits(repo, ctx, &store, &mut stats)?);
     if all.hits.is_empty() && all.refused.is_empty() {
         bombs_only(repo, ctx, store, commits, &mut stats)?;

@@ -3,11 +3,10 @@
 //! each) are not all in memory at once; and the temporary files such spills go to
 //! ([`temp_file`]).
 //!
-//! Takes the ordered [`Node`]s; gives them back, in the same order, from a file created
-//! with `create_new` (mode 0600 on Unix) in the temporary directory and unlinked at once,
-//! so nothing else can open it and nothing is left behind. If the file cannot be written
-//! the nodes simply stay in memory (a trace line says so); a file that cannot be read
-//! back is an error.
+//! Takes the ordered [`Node`]s; gives them back, in the same order, from a temporary file
+//! no path names ([`temp_file`]), so nothing else can open it and nothing is left behind.
+//! If the file cannot be written the nodes simply stay in memory (a trace line says so); a
+//! file that cannot be read back is an error.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};

@@ -7,8 +7,8 @@
 //! goes in only if its bytes hash to its id and parse strictly as git writes commits
 //! (`tree`, `parent`s, `author`, `committer` lines with well-formed dates); anything else
 //! is left out, so the walk reads it through the checked libgit2 path, which warns exactly
-//! as before. About 85 bytes a commit: a [`Node`] (72), the committer date and a 4-byte
-//! table slot.
+//! as before. About 87 bytes a commit: a [`Node`] (72), the committer date and a 5-byte
+//! table slot (at most 3/4 full).
 
 use git2::{ObjectType, Oid};
 
@@ -53,9 +53,8 @@ impl CommitTable {
             return CommitTable { ids, nodes, committer };
         }
         drop(ids);
-        let (mut d1, mut d2) = (leave.iter(), leave.iter());
-        nodes.retain(|_| d1.next() == Some(&false));
-        committer.retain(|_| d2.next() == Some(&false));
+        retain_marked(&mut nodes, &leave, false);
+        retain_marked(&mut committer, &leave, false);
         CommitTable { ids: index(&nodes).0, nodes, committer }
     }
 
@@ -66,7 +65,12 @@ impl CommitTable {
 
     /// The commit `oid` and its committer date, if it was decoded.
     pub(crate) fn get(&self, oid: &Oid) -> Option<(&Node, i64)> {
-        self.index(oid).map(|i| (&self.nodes[i], self.committer[i]))
+        self.index(oid).map(|i| self.at(i))
+    }
+
+    /// The commit at position `i` and its committer date.
+    pub(crate) fn at(&self, i: usize) -> (&Node, i64) {
+        (&self.nodes[i], self.committer[i])
     }
 
     /// The id of the commit at position `i`.
@@ -92,11 +96,16 @@ impl CommitTable {
         }
         let CommitTable { ids, mut nodes, committer } = self;
         drop((ids, committer));
-        let mut k = keep.iter();
-        nodes.retain(|_| k.next() == Some(&true));
+        retain_marked(&mut nodes, &keep, true);
         nodes.shrink_to_fit();
         (nodes, missing)
     }
+}
+
+/// Keep the items of `items` whose mark in `marks` (one per item) is `keep`, in place.
+fn retain_marked<T>(items: &mut Vec<T>, marks: &[bool], keep: bool) {
+    let mut m = marks.iter();
+    items.retain(|_| m.next() == Some(&keep));
 }
 
 /// The table's index over `nodes`, and which nodes repeat an earlier one's id.

@@ -141,13 +141,11 @@ impl Store {
         hits: &HashSet<Oid>,
         label: &str,
     ) -> (trees::Graph, u64) {
-        let roots_of = |p: &OpenPack| -> Vec<(u32, ObjectKind)> {
-            let pack = self.pack(p, repo, ctx.opts.max_blob_size);
-            let roots =
-                p.layout.roots().filter(|&r| resolve::root_kind(&pack, repo, r) == Some(ObjectKind::Tree));
-            roots.map(|r| (r, ObjectKind::Tree)).collect()
-        };
-        let per_pack: Vec<Vec<(u32, ObjectKind)>> = self.packs.iter().map(roots_of).collect();
+        let per_pack: Vec<Vec<(u32, ObjectKind)>> = self
+            .packs
+            .iter()
+            .map(|p| roots_of(&self.pack(p, repo, ctx.opts.max_blob_size), repo, ObjectKind::Tree))
+            .collect();
         let totals: Vec<usize> = (self.packs.iter().zip(&per_pack))
             .map(|(p, roots)| roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum())
             .collect();
@@ -174,10 +172,7 @@ impl Store {
         let mut rows = Vec::new();
         for p in &self.packs {
             let pack = self.pack(p, repo, ctx.opts.max_blob_size);
-            let roots: Vec<(u32, ObjectKind)> = (p.layout.roots())
-                .filter(|&r| resolve::root_kind(&pack, repo, r) == Some(ObjectKind::Commit))
-                .map(|r| (r, ObjectKind::Commit))
-                .collect();
+            let roots = roots_of(&pack, repo, ObjectKind::Commit);
             let total = roots.iter().map(|&(r, _)| p.layout.subtree_len(r)).sum::<usize>();
             ctx.progress.bar("reading commits", total as u64, "commits");
             let make = commit_table::CommitVisitor::default;
@@ -185,6 +180,12 @@ impl Store {
         }
         commit_table::CommitTable::new(rows)
     }
+}
+
+/// The roots of `pack`'s delta trees of `kind` (each with that kind, as `resolve` takes them).
+fn roots_of(pack: &Pack, repo: &Repository, kind: ObjectKind) -> Vec<(u32, ObjectKind)> {
+    let l = pack.layout;
+    l.roots().filter(|&r| resolve::root_kind(pack, repo, r) == Some(kind)).map(|r| (r, kind)).collect()
 }
 
 /// Scan one pack's blobs (those not in `done`); gives the ids scanned if `track`.
