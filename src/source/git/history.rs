@@ -42,7 +42,7 @@ pub(super) fn scan(repo: &Repository, ctx: &Ctx) -> Result<(Vec<Found>, Stats)> 
     let use_pack = match ctx.opts.engine {
         GitEngine::Pack if !usable => anyhow::bail!(
             "--git-engine pack cannot read this repository: its objects are not all in its own \
-             objects/ directory (alternates, GIT_OBJECT_DIRECTORY); use --git-engine auto or odb"
+             objects/ directory (alternates, GIT_OBJECT_DIRECTORY, a commondir); use --git-engine auto or odb"
         ),
         GitEngine::Pack => true,
         GitEngine::Auto => auto_pack && usable,
